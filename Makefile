@@ -1,0 +1,49 @@
+# osint — every install step lives here, so `make demo` and `make test` work from a clean clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# What WeasyPrint needs on a bare Debian, poppler-utils to read PDFs back, fonts for Latin,
+# Cyrillic and CJK text.
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
+	fonts-noto-core fonts-dejavu-core fonts-wqy-zenhei
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system demo test lint eval bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+system: ## Install the Debian packages WeasyPrint and the tests need (apt-get)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(MAKE) system
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+setup: $(STAMP) ## Create .venv and install osint with its dev tools
+
+demo: setup ## Serve the bundled sample corpus on 127.0.0.1, collect it, write the report to reports/
+	$(BIN)/python -m osint.demo
+
+test: setup ## Lint, type-check and run the test suite
+	$(BIN)/ruff check osint tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: setup ## ruff and mypy only
+	$(BIN)/ruff check osint tests
+	$(BIN)/ruff format --check osint tests || true
+	$(BIN)/mypy
+
+clean: ## Remove the virtualenv, caches and generated reports
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*
+	find reports -mindepth 1 ! -name .gitkeep -delete

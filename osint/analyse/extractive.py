@@ -1,0 +1,406 @@
+"""The default engine: every section composed from sentences of the collected articles.
+
+Nothing is written that a source did not say. A sentence is chosen for how central it
+is to its story (closeness to the story's TF-IDF centroid, favouring the lead) and for
+adding something the chosen ones do not; it cites its own article and every copy that
+carries the same sentence. Where a section has no material it says so.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from ..models import (
+    CalendarEvent,
+    Development,
+    Item,
+    Outlook,
+    SectionBlock,
+    Sentence,
+    Story,
+)
+from ..terms import TermMatcher, tokenize
+from .base import Draft, Evidence
+from .sentences import quotable_sentences
+
+MAX_DEVELOPMENTS = 10
+SUMMARY_STORIES = 5
+PARAGRAPH_SENTENCES = 3
+NO_REPORTING = "No reporting this period."
+MIN_HISTORY = 10
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "said",
+        "will",
+        "has",
+        "have",
+        "had",
+        "not",
+        "also",
+        "which",
+        "who",
+        "their",
+        "his",
+        "her",
+        "they",
+    ]
+)
+
+
+@dataclass
+class _Candidate:
+    text: str
+    item_id: int
+    position: int
+    score: float
+    words: frozenset[str]
+
+
+def _norm(text: str) -> str:
+    return " ".join(t.lower() for t in tokenize(text))
+
+
+def _bag(text: str) -> Counter[str]:
+    return Counter(w for w in (t.lower() for t in tokenize(text)) if w not in _STOP and len(w) > 2)
+
+
+def _cos(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(w, 0) for w, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
+
+
+class ExtractiveEngine:
+    """Deterministic, offline composition from source sentences."""
+
+    name = "extractive"
+
+    def compose(self, ev: Evidence) -> Draft:
+        self._ev = ev
+        self._cache: dict[str, list[_Candidate]] = {}
+        stories = ev.stories
+        top = stories[:MAX_DEVELOPMENTS]
+        developments = [self._development(s) for s in top]
+        developments = [d for d in developments if d.sentences]
+        executive = self._executive(stories)
+        return Draft(
+            executive=executive,
+            developments=developments,
+            geopolitical=self._geopolitical(stories),
+            military=self._military(stories),
+            outlook=self._outlook(stories),
+        )
+
+    # ------------------------------------------------------------------ sentences
+
+    def _cites_for(self, text: str, story: Story, own: int) -> list[int]:
+        """The item a sentence came from plus every item of the story that carries it too."""
+        needle = _norm(text)
+        ids = [own]
+        for item_id in story.item_ids:
+            if item_id != own and needle in _norm(self._ev.items[item_id].text):
+                ids.append(item_id)
+        return ids
+
+    def _candidates(self, story: Story) -> list[_Candidate]:
+        if story.id in self._cache:
+            return self._cache[story.id]
+        items = [self._ev.items[i] for i in story.item_ids if i not in story.copies]
+        centroid: Counter[str] = Counter()
+        for item in items:
+            centroid.update(_bag(item.title))
+            centroid.update(_bag(item.title))
+            centroid.update(_bag(item.text))
+        found: list[_Candidate] = []
+        for item in items:
+            for pos, sent in enumerate(quotable_sentences(item.text)):
+                bag = _bag(sent)
+                score = _cos(bag, centroid) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
+                found.append(_Candidate(sent, item.id, pos, score, frozenset(bag)))
+        found.sort(key=lambda c: (-c.score, c.item_id, c.position))
+        self._cache[story.id] = found
+        return found
+
+    def _pick(
+        self,
+        story: Story,
+        n: int,
+        *,
+        must: TermMatcher | None = None,
+        avoid: Iterable[str] = (),
+        skip_lists: bool = False,
+    ) -> list[Sentence]:
+        """Up to ``n`` central, mutually different sentences of a story."""
+        chosen: list[_Candidate] = []
+        avoid_words = [frozenset(_bag(a)) for a in avoid]
+        for cand in self._candidates(story):
+            if must is not None and not must.find(cand.text):
+                continue
+            if skip_lists and _is_list(cand.text):
+                continue
+            if any(_overlap(cand.words, c.words) > 0.5 for c in chosen):
+                continue
+            if any(_overlap(cand.words, a) > 0.7 for a in avoid_words):
+                continue
+            chosen.append(cand)
+            if len(chosen) >= n:
+                break
+        # The most central sentence leads; the rest follow in the order the sources tell it.
+        items = self._ev.items
+        chosen[1:] = sorted(chosen[1:], key=lambda c: (items[c.item_id].published, c.item_id, c.position))
+        return [Sentence(text=c.text, item_ids=self._cites_for(c.text, story, c.item_id)) for c in chosen]
+
+    # ------------------------------------------------------------------ sections
+
+    def _development(self, story: Story) -> Development:
+        canonical = self._ev.items[story.canonical_id]
+        title_ids = [i for i in story.item_ids if _norm(self._ev.items[i].title) == _norm(canonical.title)]
+        return Development(
+            title=Sentence(text=canonical.title, item_ids=title_ids),
+            sentences=self._pick(story, PARAGRAPH_SENTENCES),
+            buckets=story.buckets,
+            item_ids=story.item_ids,
+            story_id=story.id,
+            score=story.score,
+            status=story.status,
+        )
+
+    def _executive(self, stories: Sequence[Story]) -> list[Sentence]:
+        out: list[Sentence] = []
+        for story in stories[:SUMMARY_STORIES]:
+            picked = self._pick(story, 1)
+            out.extend(picked)
+        return out
+
+    def _geopolitical(self, stories: Sequence[Story]) -> list[SectionBlock]:
+        blocks: list[SectionBlock] = []
+        profile = self._ev.profile
+        used: list[str] = []
+        for key, cp in profile.counterparts.items():
+            matcher = TermMatcher((t, key, 1.0) for terms in cp.terms.values() for t in terms)
+            sentences: list[Sentence] = []
+            for story in stories:
+                if not {"diplomacy", "economy"} & set(story.buckets):
+                    continue
+                picked = self._pick(story, 1, must=matcher, avoid=used, skip_lists=True)
+                sentences.extend(picked)
+                used.extend(p.text for p in picked)
+                if len(sentences) >= 4:
+                    break
+            blocks.append(
+                SectionBlock(
+                    heading=cp.label,
+                    sentences=sentences,
+                    empty_note=None if sentences else NO_REPORTING,
+                )
+            )
+        return blocks
+
+    def _military(self, stories: Sequence[Story]) -> list[SectionBlock]:
+        blocks = []
+        for bucket, heading in (("defense", "Defense"), ("security", "Internal and public security")):
+            sentences: list[Sentence] = []
+            for story in stories:
+                if story.buckets and story.buckets[0] == bucket:
+                    sentences.extend(self._pick(story, 2))
+                if len(sentences) >= 8:
+                    break
+            blocks.append(
+                SectionBlock(
+                    heading=heading, sentences=sentences, empty_note=None if sentences else NO_REPORTING
+                )
+            )
+        return blocks
+
+    # ------------------------------------------------------------------ outlook
+
+    def _outlook(self, stories: Sequence[Story]) -> Outlook:
+        flashpoints: list[Sentence] = []
+        for story in stories:
+            if "security" in story.buckets[:1]:
+                flashpoints.extend(self._pick(story, 1))
+            if len(flashpoints) >= 4:
+                break
+        return Outlook(
+            calendar=self._calendar(stories),
+            flashpoints=flashpoints,
+            indicators=self._indicators(),
+            recommendations=[],
+        )
+
+    def _calendar(self, stories: Sequence[Story]) -> list[CalendarEvent]:
+        events: dict[tuple[date, str], CalendarEvent] = {}
+        for story in stories:
+            for cand in self._candidates(story):
+                for when, key in future_dates(cand.text, self._ev.end):
+                    k = (key, story.id)
+                    if k in events:
+                        continue
+                    events[k] = CalendarEvent(
+                        when=when,
+                        sort_key=key,
+                        sentence=Sentence(
+                            text=cand.text, item_ids=self._cites_for(cand.text, story, cand.item_id)
+                        ),
+                    )
+        # One line per date and story keeps the calendar readable; the most central wins.
+        best: dict[tuple[date, str], CalendarEvent] = {}
+        for (key, story_id), event in events.items():
+            best.setdefault((key, story_id), event)
+        ordered = sorted(best.values(), key=lambda e: (e.sort_key, e.sentence.text))
+        return ordered[:12]
+
+    def _indicators(self) -> list[str]:
+        """Entities and strong terms named by more items this period than in the weeks before.
+
+        With too little history in the store to compare against, say so and list what was
+        named most this period instead, leaving out what nearly every item names (the
+        capital) and the outlets' own names.
+        """
+        p = self._ev.profile
+        terms = [
+            (t, kind, 1.0)
+            for kind, table in (("place", p.places), ("person", p.people), ("institution", p.institutions))
+            for ts in table.values()
+            for t in ts
+        ]
+        for bucket, spec in p.taxonomy.items():
+            for weighted in spec.terms.values():
+                terms.extend((t, bucket, 1.0) for t, w in weighted.items() if w >= 4)
+        matcher = TermMatcher(terms)
+        outlets = " ".join({i.source.lower() for i in self._ev.items.values()})
+
+        def counts(items: Iterable[Item]) -> Counter[str]:
+            c: Counter[str] = Counter()
+            for item in items:
+                c.update({h.term.rstrip("*") for h in matcher.find(item.title + "\n" + item.text)})
+            return c
+
+        now = counts(self._ev.items.values())
+        total = max(1, len(self._ev.items))
+        background = {t for t, n in now.items() if n > 0.6 * total or t.lower() in outlets}
+        weeks = max(1, self._ev.previous_weeks)
+        if len(self._ev.previous) < MIN_HISTORY:
+            top = [(n, t) for t, n in now.items() if n >= 2 and t not in background]
+            top.sort(key=lambda x: (-x[0], x[1]))
+            return [
+                f"The store holds {len(self._ev.previous)} relevant items from the {weeks} weeks "
+                "before this period, too few to tell what is rising; most named this period:"
+            ] + [f"{t}: {n} items" for n, t in top[:8]]
+        before = counts(self._ev.previous)
+        rising = []
+        for term, n in now.items():
+            base = before.get(term, 0) / weeks
+            if term not in background and n >= 2 and n >= 2 * base + 1:
+                rising.append((n - base, term, n, base))
+        rising.sort(key=lambda r: (-r[0], r[1]))
+        return [
+            f"{term}: named in {n} items this period (a weekly average of {base:.1f} in the "
+            f"{weeks} weeks before)"
+            for _, term, n, base in rising[:8]
+        ]
+
+
+def _is_list(text: str) -> bool:
+    """A sentence that mostly enumerates names ("comprises Armenia, Belarus, ...")."""
+    return text.count(",") >= 3 and sum(1 for t in tokenize(text) if t[:1].isupper()) >= 6
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+_MONTHS = {m: i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS.update({m: i for i, m in enumerate(calendar.month_abbr) if m and m != "May"})
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_FUTURE_CUE = re.compile(
+    r"\b(will|shall|scheduled|expected|plans?|planned|upcoming|ahead of|to be held|is to|are to|"
+    r"set to|due to|next|forthcoming|would)\b",
+    re.IGNORECASE,
+)
+_DATE_PATTERNS = [
+    re.compile(rf"\b(?P<month>{_MONTH_RE}) (?:and|to|-|–) (?:{_MONTH_RE}),? (?P<year>20\d\d)\b"),
+    re.compile(rf"\b(?P<day>\d{{1,2}})(?:[-–]\d{{1,2}})? (?P<month>{_MONTH_RE})\.?,? (?P<year>20\d\d)\b"),
+    re.compile(rf"\b(?P<month>{_MONTH_RE})\.? (?P<day>\d{{1,2}})(?:[-–]\d{{1,2}})?,? (?P<year>20\d\d)\b"),
+    re.compile(rf"\b(?P<month>{_MONTH_RE})\.? (?P<day>\d{{1,2}})(?:[-–]\d{{1,2}})?\b"),
+    re.compile(
+        rf"\b(?:in|by|from|until|during|this|next) (?:early |mid-|late )?"
+        rf"(?P<month>{_MONTH_RE})(?:,? (?P<year>20\d\d))?\b"
+    ),
+    re.compile(rf"\b(?P<month>{_MONTH_RE}) (?P<year>20\d\d)\b"),
+]
+
+
+def future_dates(text: str, after: date) -> list[tuple[str, date]]:
+    """Dates named in ``text`` that fall after ``after`` (within a year), as (label, day).
+
+    A month without a year is taken to be its next occurrence after the period.
+    """
+    found: dict[date, str] = {}
+    taken: list[tuple[int, int]] = []
+    future_cue = bool(_FUTURE_CUE.search(text))
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append(m.span())
+            month = _MONTHS[m.group("month").rstrip(".")]
+            year_s = m.groupdict().get("year")
+            day_s = m.groupdict().get("day")
+            year = int(year_s) if year_s else after.year
+            if not year_s and month < after.month:
+                year += 1
+            try:
+                day = date(year, month, int(day_s)) if day_s else date(year, month, 1)
+            except ValueError:
+                continue
+            if not year_s and not future_cue:
+                continue  # "in January" in a sentence about the past is no appointment
+            if day_s is None and year == after.year and month == after.month:
+                continue  # "in March" during March: not a future date
+            if not (after < day <= date(after.year + 1, after.month, min(after.day, 28))):
+                continue
+            label = (
+                f"{calendar.month_name[month]} {day.day}, {year}"
+                if day_s
+                else f"{calendar.month_name[month]} {year}"
+            )
+            found.setdefault(day, label)
+    grouped: dict[str, date] = defaultdict(lambda: date.max)
+    for d, label in found.items():
+        grouped[label] = min(grouped[label], d)
+    return sorted(((label, d) for label, d in grouped.items()), key=lambda x: x[1])

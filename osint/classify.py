@@ -1,0 +1,154 @@
+"""Relevance to the country and the four buckets, each decision with the evidence behind it.
+
+Rules, not a model, so an analyst can read why an item is "defense" and change the
+taxonomy in the country profile. Where a term stands matters: the title counts most,
+then the lead (the first sentences), then the body, with diminishing returns for
+repeats, so a country named once in a list of many does not make an item about it.
+An outlet based in the country (``country:`` in feeds.yaml) raises the prior, since a
+national agency rarely names its own country in a domestic story.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .models import BUCKETS, Bucket, Classification, CountryProfile
+from .terms import Hit, TermMatcher, tokenize
+
+LEAD_TOKENS = 60
+
+# Relevance weights per region for the country's names and for its entities.
+NAME_WEIGHT = {"title": 4.0, "lead": 2.5, "body": 1.0}
+ENTITY_WEIGHT = {"title": 2.0, "lead": 1.2, "body": 0.5}
+REGION_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}
+DOMESTIC_PRIOR = 2.0
+RELEVANCE_THRESHOLD = 3.0
+SECONDARY_RATIO = 0.45
+MIN_BUCKET_SCORE = 2.0
+
+
+@dataclass(frozen=True)
+class _Doc:
+    tokens: list[str]
+    title_len: int
+    text: str
+
+    def region(self, hit: Hit) -> str:
+        if hit.start < 0:
+            return "body"
+        if hit.start < self.title_len:
+            return "title"
+        if hit.start < self.title_len + LEAD_TOKENS:
+            return "lead"
+        return "body"
+
+
+def _diminishing(count: int) -> float:
+    return 1.0 + math.log(count) if count > 0 else 0.0
+
+
+class Classifier:
+    """A country profile compiled for fast matching."""
+
+    def __init__(self, profile: CountryProfile) -> None:
+        self.profile = profile
+        rel: list[tuple[str, str, float]] = []
+        for cat, table in (
+            ("name", profile.names),
+            ("place", profile.places),
+            ("person", profile.people),
+            ("institution", profile.institutions),
+            ("ambiguous", profile.ambiguous),
+        ):
+            for terms in table.values():
+                rel.extend((t, cat, 1.0) for t in terms)
+        self._relevance = TermMatcher(rel)
+        buckets: list[tuple[str, str, float]] = []
+        for bucket, spec in profile.taxonomy.items():
+            for weighted in spec.terms.values():
+                buckets.extend((t, bucket, float(w)) for t, w in weighted.items())
+            for weighted in spec.negative.values():
+                buckets.extend((t, "-" + bucket, float(w)) for t, w in weighted.items())
+        self._buckets = TermMatcher(buckets)
+
+    def classify(self, title: str, text: str, source_country: str | None = None) -> Classification:
+        """Relevance, buckets (primary first) and the evidence for both."""
+        title_tokens = tokenize(title)
+        doc = _Doc(title_tokens + tokenize(text), len(title_tokens), title + "\n" + text)
+        relevance, rel_evidence = self._relevance_of(doc, source_country)
+        buckets, bucket_evidence = self._buckets_of(doc)
+        return Classification(
+            relevant=relevance >= RELEVANCE_THRESHOLD,
+            relevance=round(1.0 - math.exp(-relevance / RELEVANCE_THRESHOLD), 3),
+            buckets=buckets,
+            evidence={"relevance": rel_evidence, "buckets": bucket_evidence},
+        )
+
+    def _relevance_of(self, doc: _Doc, source_country: str | None) -> tuple[float, dict[str, object]]:
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        for hit in self._relevance.find(doc.text, doc.tokens):
+            if hit.category == "ambiguous":
+                continue
+            counts[(hit.category, hit.term, doc.region(hit))] += 1
+        score = 0.0
+        matched: list[dict[str, object]] = []
+        per_region: dict[tuple[str, str], int] = defaultdict(int)
+        for (cat, term, region), n in sorted(counts.items()):
+            per_region[(cat if cat == "name" else "entity", region)] += n
+            matched.append({"term": term, "kind": cat, "where": region, "count": n})
+        for (kind, region), n in per_region.items():
+            table = NAME_WEIGHT if kind == "name" else ENTITY_WEIGHT
+            score += table[region] * _diminishing(n)
+        words = max(1, len(doc.tokens))
+        density = sum(per_region.values()) * 100.0 / words
+        prior = 0.0
+        if source_country and source_country.upper() == self.profile.code.upper():
+            prior = DOMESTIC_PRIOR
+            score += prior
+        evidence: dict[str, object] = {
+            "score": round(score, 3),
+            "threshold": RELEVANCE_THRESHOLD,
+            "matches": matched,
+            "mentions_per_100_words": round(density, 2),
+            "domestic_source_prior": prior,
+        }
+        return score, evidence
+
+    def _buckets_of(self, doc: _Doc) -> tuple[list[Bucket], dict[str, object]]:
+        per_term: dict[tuple[str, str], list[str]] = defaultdict(list)
+        weights: dict[tuple[str, str], float] = {}
+        for hit in self._buckets.find(doc.text, doc.tokens):
+            per_term[(hit.category, hit.term)].append(doc.region(hit))
+            weights[(hit.category, hit.term)] = hit.weight
+        scores: dict[str, float] = defaultdict(float)
+        terms: dict[str, dict[str, float]] = defaultdict(dict)
+        negative: dict[str, dict[str, float]] = defaultdict(dict)
+        for (cat, term), regions in per_term.items():
+            best = max(REGION_FACTOR[r] for r in regions)
+            value = weights[(cat, term)] * best * _diminishing(len(regions))
+            if cat.startswith("-"):
+                scores[cat[1:]] -= value
+                negative[cat[1:]][term] = round(value, 2)
+            else:
+                scores[cat] += value
+                terms[cat][term] = round(value, 2)
+        ranked = sorted(
+            (b for b in BUCKETS if scores.get(b, 0.0) >= MIN_BUCKET_SCORE),
+            key=lambda b: (-scores[b], BUCKETS.index(b)),
+        )
+        chosen: list[Bucket] = []
+        if ranked:
+            top = scores[ranked[0]]
+            chosen = [b for b in ranked if scores[b] >= SECONDARY_RATIO * top]
+        evidence: dict[str, object] = {
+            b: {
+                "score": round(scores.get(b, 0.0), 2),
+                "terms": dict(sorted(terms[b].items(), key=lambda kv: -kv[1])[:12]),
+                "negative": negative.get(b, {}),
+            }
+            for b in BUCKETS
+        }
+        evidence["primary"] = chosen[0] if chosen else None
+        return chosen, evidence

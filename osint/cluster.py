@@ -1,0 +1,231 @@
+"""Fold syndicated copies and group items about the same development into stories. Pure.
+
+Two passes, because they answer different questions:
+
+1. *Copies*: the same wire text re-published with light edits. MinHash over word
+   shingles with LSH (datasketch) finds them in linear time; the earliest (then most
+   reliable) version is the canonical item and every copy keeps its outlet.
+2. *Stories*: different outlets' own articles about one development. Items are linked
+   when their TF-IDF vectors of title and lead are close and they fall within a time
+   window; candidate pairs come from an inverted index of each item's most distinctive
+   words, so cost grows linearly with the number of items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from datasketch import MinHash, MinHashLSH
+
+from .models import BUCKETS, Bucket, Item, Story
+from .terms import tokenize
+
+SHINGLE = 5
+NUM_PERM = 64
+COPY_THRESHOLD = 0.5
+STORY_THRESHOLD = 0.30
+STORY_WINDOW = timedelta(days=5)
+TOP_TERMS = 12
+LEAD_WORDS = 120
+RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
+
+STOPWORDS = frozenset(
+    """a an the and or but of in on at to for from by with as is are was were be been being it
+    its this that these those he she they them his her their we our you your i not no has have
+    had will would can could should may might must do does did said says say also than then
+    there here which who whom whose what when where why how all any each more most other some
+    such only own same so too very just into over after before about against between during
+    under up down out off again further once new one two three year years week weeks day days
+    month months mr ms mrs dr и в во на с со по за к ко от до из у о об что как это не но а же
+    для при также был была были было будет то его ее их он она они мы вы я ба нь юм болон энэ
+    тэр гэж гэсэн байна байгаа байсан бол ч нь хийх""".split()
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (t.lower() for t in tokenize(text)) if w not in STOPWORDS]
+
+
+def _minhash(words: Sequence[str]) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM, seed=7)
+    shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return m
+
+
+@dataclass
+class _UnionFind:
+    parent: dict[int, int] = field(default_factory=dict)
+
+    def find(self, x: int) -> int:
+        self.parent.setdefault(x, x)
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _priority(item: Item) -> tuple[object, ...]:
+    return (item.published, -RELIABILITY[item.reliability], item.id)
+
+
+def find_copies(items: Sequence[Item]) -> dict[int, int]:
+    """Syndicated copy id -> canonical item id."""
+    lsh = MinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM)
+    hashes: dict[int, MinHash] = {}
+    for item in items:
+        words = _words(item.text)
+        if len(words) < SHINGLE * 2:
+            continue
+        mh = _minhash(words)
+        hashes[item.id] = mh
+        lsh.insert(str(item.id), mh)
+    uf = _UnionFind()
+    for item_id, mh in hashes.items():
+        for other in lsh.query(mh):
+            oid = int(other)
+            if oid != item_id and mh.jaccard(hashes[oid]) >= COPY_THRESHOLD:
+                uf.union(item_id, oid)
+    groups: dict[int, list[Item]] = defaultdict(list)
+    by_id = {i.id: i for i in items}
+    for item_id in hashes:
+        groups[uf.find(item_id)].append(by_id[item_id])
+    copies: dict[int, int] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        canonical = min(members, key=_priority)
+        for m in members:
+            if m.id != canonical.id:
+                copies[m.id] = canonical.id
+    return copies
+
+
+def _vectors(items: Sequence[Item]) -> dict[int, dict[str, float]]:
+    """Unit TF-IDF vectors of title (counted twice) and lead."""
+    docs: dict[int, Counter[str]] = {}
+    for item in items:
+        words = _words(item.title) * 2 + _words(item.text)[:LEAD_WORDS]
+        docs[item.id] = Counter(w for w in words if len(w) > 2 and not w.isdigit())
+    df: Counter[str] = Counter()
+    for counts in docs.values():
+        df.update(counts.keys())
+    n = len(docs)
+    vectors: dict[int, dict[str, float]] = {}
+    for item_id, counts in docs.items():
+        vec = {w: (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors[item_id] = {w: v / norm for w, v in vec.items() if v > 0}
+    return vectors
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(w, 0.0) for w, v in a.items())
+
+
+def _story_id(members: Sequence[Item]) -> str:
+    key = "|".join(sorted(m.url for m in members))
+    return "s-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+def _story_buckets(members: Sequence[Item]) -> list[Bucket]:
+    weight: dict[str, float] = defaultdict(float)
+    for m in members:
+        c = m.classification
+        if c is None:
+            continue
+        for rank, b in enumerate(c.buckets):
+            weight[b] += 1.0 if rank == 0 else 0.5
+    return [b for b in sorted(BUCKETS, key=lambda b: (-weight[b], BUCKETS.index(b))) if weight[b]]
+
+
+def score_story(members: Sequence[Item], copies: dict[int, int]) -> tuple[float, dict[str, float]]:
+    """Importance: independent outlets, reliability, relevance and severity."""
+    originals = [m for m in members if m.id not in copies]
+    outlets = len({m.source for m in originals})
+    echoes = len({m.source for m in members}) - outlets
+    reliability = max(RELIABILITY[m.reliability] for m in members)
+    relevance = sum(m.classification.relevance if m.classification else 0.0 for m in members)
+    relevance /= max(1, len(members))
+    buckets = _story_buckets(members)
+    severity = 1.25 if buckets and buckets[0] in ("security", "defense") else 1.0
+    parts = {
+        "outlets": float(outlets),
+        "syndication": float(max(0, echoes)),
+        "reliability": reliability,
+        "relevance": round(relevance, 3),
+        "severity": severity,
+    }
+    score = (1 + math.log2(1 + outlets + 0.5 * max(0, echoes))) * reliability * (0.5 + relevance) * severity
+    return round(score, 4), parts
+
+
+def build_stories(items: Sequence[Item]) -> list[Story]:
+    """Stories over ``items`` (relevant items of a period), most important first."""
+    if not items:
+        return []
+    by_id = {i.id: i for i in items}
+    copies = find_copies(items)
+    originals = [i for i in items if i.id not in copies]
+    vectors = _vectors(originals)
+    index: dict[str, list[int]] = defaultdict(list)
+    for item_id, vec in vectors.items():
+        for w, _v in sorted(vec.items(), key=lambda kv: -kv[1])[:TOP_TERMS]:
+            index[w].append(item_id)
+    uf = _UnionFind()
+    checked: set[tuple[int, int]] = set()
+    for item_id, vec in vectors.items():
+        uf.find(item_id)
+        for w, _v in sorted(vec.items(), key=lambda kv: -kv[1])[:TOP_TERMS]:
+            postings = index[w]
+            if len(postings) > 200:
+                continue
+            for other in postings:
+                pair = (min(item_id, other), max(item_id, other))
+                if other == item_id or pair in checked:
+                    continue
+                checked.add(pair)
+                gap = abs(by_id[item_id].published - by_id[other].published)
+                if gap <= STORY_WINDOW and _cosine(vec, vectors[other]) >= STORY_THRESHOLD:
+                    uf.union(item_id, other)
+    groups: dict[int, list[Item]] = defaultdict(list)
+    for item in originals:
+        groups[uf.find(item.id)].append(item)
+    for copy_id, canonical_id in copies.items():
+        groups[uf.find(canonical_id)].append(by_id[copy_id])
+    stories: list[Story] = []
+    for members in groups.values():
+        members.sort(key=_priority)
+        story_copies = {m.id: copies[m.id] for m in members if m.id in copies}
+        canonical = min((m for m in members if m.id not in copies), key=_priority)
+        score, parts = score_story(members, copies)
+        stories.append(
+            Story(
+                id=_story_id(members),
+                item_ids=[m.id for m in members],
+                canonical_id=canonical.id,
+                copies=story_copies,
+                outlets=sorted({m.source for m in members}),
+                first_seen=min(m.published for m in members),
+                last_seen=max(m.published for m in members),
+                buckets=_story_buckets(members),
+                score=score,
+                score_parts=parts,
+            )
+        )
+    stories.sort(key=lambda s: (-s.score, s.first_seen, s.id))
+    return stories

@@ -1,0 +1,217 @@
+"""Sources -> stored items: fetch each feed or listing page, then each new article page.
+
+A failure costs only what failed: a broken source is recorded with its cause (and
+backed off after repeated failures) while the others go on; a broken article page
+falls back to the feed's summary, and the reason is stored with the item. Network
+waits overlap on the event loop; extraction runs in worker processes so it uses the
+other core and a page that makes trafilatura spin can be stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .errors import ExtractError, FeedError, FetchError
+from .extract import article_from_entry, extract_article
+from .http import Fetcher
+from .models import Article, Entry, SourceConfig, SourceResult
+from .parse import parse_feed, parse_listing
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass
+class CollectOptions:
+    extraction_timeout: float = 30.0
+    max_new_per_source: int = 200
+    source_concurrency: int = 8
+    backoff_after: int = 3
+
+
+ProgressHook = Callable[[str, int], None]
+"""Called with ("total", n) when work is discovered and ("advance", n) when it is done."""
+
+
+def _extract_in_worker(html: bytes, url: str, zone_key: str) -> Article:
+    return extract_article(html, url, ZoneInfo(zone_key))
+
+
+class ExtractorPool:
+    """Worker processes for extraction; a page over its time limit costs its worker, not the run."""
+
+    def __init__(self, workers: int, timeout: float) -> None:
+        self._workers = workers
+        self._timeout = timeout
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def extract(self, html: bytes, url: str, zone: ZoneInfo) -> Article:
+        loop = asyncio.get_running_loop()
+        for _attempt in range(2):
+            pool = self._pool
+            try:
+                fut = loop.run_in_executor(pool, _extract_in_worker, html, url, zone.key)
+                return await asyncio.wait_for(fut, self._timeout)
+            except TimeoutError:
+                self._restart(pool)
+                raise ExtractError(
+                    f"extraction took longer than {self._timeout:g} s and was stopped"
+                ) from None
+            except BrokenProcessPool:
+                # Another page's timeout restarted the pool under us: try once more.
+                if pool is self._pool:
+                    self._restart(pool)
+                continue
+        raise ExtractError("extraction worker crashed")
+
+    def _restart(self, pool: ProcessPoolExecutor) -> None:
+        if pool is not self._pool:
+            return
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _backoff(failures: int, after: int) -> datetime | None:
+    if failures + 1 < after:
+        return None
+    hours = min(24.0, 2.0 ** (failures + 1 - after))
+    return datetime.now(UTC) + timedelta(hours=hours)
+
+
+async def _article_for(entry: Entry, fetcher: Fetcher, extractor: ExtractorPool, zone: ZoneInfo) -> Article:
+    try:
+        page = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
+        if page.content_type and "html" not in page.content_type:
+            raise ExtractError(f"not an HTML page ({page.content_type})")
+        return await extractor.extract(page.body, page.final_url, zone)
+    except (FetchError, ExtractError) as exc:
+        reason = str(exc)
+        log.info("page unusable, falling back to feed summary: %s", reason)
+        return article_from_entry(entry, reason)
+
+
+async def _collect_one(
+    src: SourceConfig,
+    store: Store,
+    fetcher: Fetcher,
+    extractor: ExtractorPool,
+    zone: ZoneInfo,
+    opts: CollectOptions,
+    progress: ProgressHook,
+) -> SourceResult:
+    result = SourceResult(name=src.name)
+    if not src.enabled:
+        result.skipped = "disabled in feeds.yaml"
+        return result
+    state = store.source_state(src.name)
+    now = datetime.now(UTC)
+    if state and state.backoff_until and state.backoff_until > now:
+        result.skipped = f"backing off until {state.backoff_until:%Y-%m-%d %H:%M} UTC"
+        return result
+    failures = state.consecutive_failures if state else 0
+    try:
+        resp = await fetcher.fetch(
+            src.url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+            accept=FEED_ACCEPT if src.kind == "feed" else PAGE_ACCEPT,
+        )
+        if resp.not_modified:
+            store.record_success(src.name, [], etag=None, last_modified=None, not_modified=True)
+            result.not_modified = True
+            return result
+        if src.kind == "feed":
+            entries = parse_feed(
+                resp.body,
+                source=src.name,
+                final_url=resp.final_url,
+                content_type=resp.content_type,
+                charset=resp.charset,
+            )
+        else:
+            entries = parse_listing(
+                resp.body,
+                source=src.name,
+                final_url=resp.final_url,
+                link_pattern=src.link_pattern,
+            )
+    except (FetchError, FeedError) as exc:
+        message = str(exc)
+        store.record_failure(src.name, message, _backoff(failures, opts.backoff_after))
+        result.error = message
+        return result
+
+    known = store.known_urls([e.url for e in entries])
+    fresh = [e for e in entries if e.url not in known][: opts.max_new_per_source]
+    result.seen_items = len(entries) - len(fresh)
+    progress("total", len(fresh))
+
+    async def one(entry: Entry) -> tuple[Entry, Article] | None:
+        try:
+            return entry, await _article_for(entry, fetcher, extractor, zone)
+        except ExtractError as exc:
+            result.item_errors.append(f"{entry.url}: {exc}")
+            return None
+        finally:
+            progress("advance", 1)
+
+    pairs = [p for p in await asyncio.gather(*(one(e) for e in fresh)) if p is not None]
+    result.new_items = store.record_success(
+        src.name,
+        pairs,
+        etag=resp.headers.get("etag"),
+        last_modified=resp.headers.get("last-modified"),
+    )
+    return result
+
+
+async def collect_sources(
+    sources: Sequence[SourceConfig],
+    store: Store,
+    fetcher: Fetcher,
+    zone: ZoneInfo,
+    *,
+    options: CollectOptions | None = None,
+    progress: ProgressHook | None = None,
+    workers: int = 2,
+) -> list[SourceResult]:
+    """Collect every source once; one :class:`SourceResult` per source, in config order."""
+    opts = options or CollectOptions()
+    hook: ProgressHook = progress or (lambda _kind, _n: None)
+    store.sync_sources(sources)
+    extractor = ExtractorPool(workers, opts.extraction_timeout)
+    gate = asyncio.Semaphore(opts.source_concurrency)
+
+    async def guarded(src: SourceConfig) -> SourceResult:
+        async with gate:
+            try:
+                return await _collect_one(src, store, fetcher, extractor, zone, opts, hook)
+            finally:
+                hook("source", 1)
+
+    try:
+        return list(await asyncio.gather(*(guarded(s) for s in sources)))
+    finally:
+        extractor.close()

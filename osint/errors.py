@@ -1,0 +1,63 @@
+"""One root for every error osint raises on purpose.
+
+Library code raises these; only the CLI turns them into one-line messages and exit
+codes, so a stage never decides how a failure is shown.
+
+    OsintError
+    ├── ConfigError          bad settings, feeds.yaml or country profile
+    ├── StoreError           the database cannot be opened, migrated or written
+    ├── FetchError           one HTTP fetch failed (carries the URL)
+    │   └── BlockedAddressError   the address is private/internal and not allowed
+    ├── FeedError            a body is not a usable feed or listing page
+    ├── ExtractError         an article page yielded no usable text
+    ├── ReportError          a report cannot be built or rendered
+    ├── DeliveryError        an email could not be sent
+    └── LLMError             the LLM endpoint failed or answered unusably
+"""
+
+from __future__ import annotations
+
+
+class OsintError(Exception):
+    """Root of all osint errors."""
+
+
+class ConfigError(OsintError):
+    """Settings, feeds.yaml or the country profile are unusable."""
+
+
+class StoreError(OsintError):
+    """The SQLite store cannot be opened, migrated or written."""
+
+
+class FetchError(OsintError):
+    """One HTTP request failed; ``url`` says which."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{message} ({url})")
+        self.url = url
+        self.reason = message
+
+
+class BlockedAddressError(FetchError):
+    """The host resolves to an address the network policy refuses."""
+
+
+class FeedError(OsintError):
+    """A response body is not a usable feed or listing page."""
+
+
+class ExtractError(OsintError):
+    """An article page yielded no usable text."""
+
+
+class ReportError(OsintError):
+    """A report cannot be built or rendered."""
+
+
+class DeliveryError(OsintError):
+    """An email could not be sent."""
+
+
+class LLMError(OsintError):
+    """The LLM endpoint failed or answered something unusable."""

@@ -1,0 +1,82 @@
+"""Article page -> :class:`Article` with trafilatura. A pure function of the HTML.
+
+Fetching lives elsewhere so extraction can run in a worker process with a time limit
+(a hostile page must not hang the run) and be evaluated offline on stored pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import trafilatura
+
+from .errors import ExtractError
+from .models import Article, Entry
+from .parse import absolute_http_url, clean_text
+
+MIN_TEXT_CHARS = 200
+MAX_HTML_BYTES = 4 * 1024 * 1024
+MAX_TEXT_CHARS = 60_000
+
+
+def _day(value: str | None, zone: ZoneInfo) -> datetime | None:
+    if not value:
+        return None
+    try:
+        d = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    # A page date has day precision only; noon in the report's zone keeps it on that day.
+    return datetime.combine(d, time(12), tzinfo=zone)
+
+
+def _drop_title_line(text: str, title: str) -> str:
+    lines = text.split("\n")
+    if lines and title and lines[0].strip().lower() == title.strip().lower():
+        lines = lines[1:]
+    return "\n".join(line for line in lines if line.strip())
+
+
+def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
+    """Main text and metadata of an article page; :class:`ExtractError` when there is none."""
+    if len(html) > MAX_HTML_BYTES:
+        raise ExtractError(f"page is larger than {MAX_HTML_BYTES} bytes")
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except Exception as exc:
+        raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+    if doc is None or isinstance(doc, dict):
+        raise ExtractError("no main text found")
+    title = clean_text(doc.title or "", 500)
+    text = _drop_title_line(doc.text or "", title)[:MAX_TEXT_CHARS]
+    if len(text) < MIN_TEXT_CHARS:
+        raise ExtractError(f"main text too short ({len(text)} characters)")
+    canonical = absolute_http_url(doc.url, url) if doc.url and doc.url != url else None
+    return Article(
+        url=url,
+        title=title,
+        text=text,
+        canonical_url=canonical,
+        author=clean_text(doc.author, 200) if doc.author else None,
+        site=clean_text(doc.sitename, 200) if doc.sitename else None,
+        language=doc.language,
+        published=_day(doc.date, zone),
+    )
+
+
+def article_from_entry(entry: Entry, reason: str) -> Article:
+    """The fallback when a page cannot be used: the feed's own title and summary."""
+    text = entry.summary.strip()
+    if not text:
+        raise ExtractError(f"{reason}; the feed entry has no summary either")
+    return Article(
+        url=entry.url,
+        title=entry.title or text[:120],
+        text=text,
+        published=entry.published,
+        extraction="summary",
+        note=reason,
+    )

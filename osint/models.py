@@ -1,0 +1,308 @@
+"""Every data model of the pipeline, in one place.
+
+Configuration models forbid unknown keys so a typo in ``feeds.yaml`` or a country
+profile is an error at load time rather than a silently ignored setting. Pipeline
+models are plain pydantic models passed from stage to stage; no stage defines its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Bucket = Literal["security", "economy", "diplomacy", "defense"]
+BUCKETS: tuple[Bucket, ...] = ("security", "economy", "diplomacy", "defense")
+Reliability = Literal["A", "B", "C", "D", "E", "F"]
+SourceStatus = Literal["ok", "failing", "disabled", "new"]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- config
+
+
+class SourceConfig(_Config):
+    """One entry of ``feeds.yaml``."""
+
+    name: str = Field(min_length=1)
+    url: str
+    kind: Literal["feed", "page"] = "feed"
+    link_pattern: str | None = None
+    language: str = "en"
+    reliability: Reliability = "C"
+    country: str | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return value
+
+
+class FeedsFile(_Config):
+    """The whole ``feeds.yaml``: the country profile it belongs to and its sources."""
+
+    country: str
+    sources: list[SourceConfig]
+
+
+Terms = dict[str, list[str]]
+"""Language code -> list of terms (a trailing ``*`` is a prefix match)."""
+
+WeightedTerms = dict[str, dict[str, float]]
+"""Language code -> term -> weight."""
+
+
+class BucketSpec(_Config):
+    label: str
+    description: str = ""
+    terms: WeightedTerms
+    negative: WeightedTerms = Field(default_factory=dict)
+
+
+class Counterpart(_Config):
+    label: str
+    terms: Terms
+
+
+class CountryProfile(_Config):
+    """A country: its names, entities and bucket taxonomy (``countries/<slug>.yaml``)."""
+
+    code: str
+    name: str
+    slug: str
+    report_title: str
+    timezone: str = "UTC"
+    as_of: date | None = None
+    omitted: str = ""
+    names: Terms
+    places: Terms = Field(default_factory=dict)
+    people: Terms = Field(default_factory=dict)
+    institutions: Terms = Field(default_factory=dict)
+    ambiguous: Terms = Field(default_factory=dict)
+    counterparts: dict[str, Counterpart] = Field(default_factory=dict)
+    taxonomy: dict[Bucket, BucketSpec]
+
+
+# --------------------------------------------------------------------------- collection
+
+
+class Entry(BaseModel):
+    """An item as announced by a feed or a listing page, before its page is fetched."""
+
+    source: str
+    url: str
+    title: str = ""
+    summary: str = ""
+    published: datetime | None = None
+    guid: str | None = None
+
+
+class Article(BaseModel):
+    """What extraction made of an article page (or of the feed entry when that failed)."""
+
+    url: str
+    title: str
+    text: str
+    canonical_url: str | None = None
+    author: str | None = None
+    site: str | None = None
+    language: str | None = None
+    published: datetime | None = None
+    extraction: Literal["page", "summary"] = "page"
+    note: str | None = None
+
+
+class SourceState(BaseModel):
+    """A source's health and conditional-GET state, as stored."""
+
+    name: str
+    url: str
+    status: SourceStatus = "new"
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    last_success: datetime | None = None
+    last_checked: datetime | None = None
+    backoff_until: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class SourceResult(BaseModel):
+    """What one source gave in one collect run (the per-source summary line)."""
+
+    name: str
+    new_items: int = 0
+    seen_items: int = 0
+    not_modified: bool = False
+    skipped: str | None = None
+    error: str | None = None
+    item_errors: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- stored items
+
+
+class Classification(BaseModel):
+    relevant: bool
+    relevance: float
+    buckets: list[Bucket]
+    evidence: dict[str, object] = Field(default_factory=dict)
+
+
+class Item(BaseModel):
+    """A stored article with its provenance; the unit every later stage works on."""
+
+    id: int
+    url: str
+    source: str
+    title: str
+    text: str
+    summary: str = ""
+    published: datetime
+    date_estimated: bool = False
+    first_seen: datetime
+    language: str | None = None
+    author: str | None = None
+    site: str | None = None
+    canonical_url: str | None = None
+    extraction: str = "page"
+    extraction_note: str | None = None
+    reliability: Reliability = "C"
+    source_country: str | None = None
+    classification: Classification | None = None
+
+
+class Story(BaseModel):
+    """Items about one development; ``copies`` maps a syndicated copy to its original."""
+
+    id: str
+    item_ids: list[int]
+    canonical_id: int
+    copies: dict[int, int] = Field(default_factory=dict)
+    outlets: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    buckets: list[Bucket]
+    score: float = 0.0
+    score_parts: dict[str, float] = Field(default_factory=dict)
+    status: Literal["new", "continuing", "escalating"] = "new"
+
+
+# --------------------------------------------------------------------------- report
+
+
+class Sentence(BaseModel):
+    """One statement of the report, the items that support it and their annex numbers.
+
+    Engines fill ``item_ids``; numbering the annex fills ``cites`` from them.
+    """
+
+    text: str
+    item_ids: list[int]
+    cites: list[int] = Field(default_factory=list)
+
+
+class Development(BaseModel):
+    title: Sentence
+    sentences: list[Sentence]
+    buckets: list[Bucket]
+    item_ids: list[int]
+    story_id: str
+    score: float
+    status: Literal["new", "continuing", "escalating"] = "new"
+
+
+class SectionBlock(BaseModel):
+    """A titled run of sentences inside a section (e.g. 'China' in the geopolitical part)."""
+
+    heading: str
+    sentences: list[Sentence]
+    empty_note: str | None = None
+
+
+class CalendarEvent(BaseModel):
+    when: str
+    sort_key: date
+    sentence: Sentence
+
+
+class Outlook(BaseModel):
+    calendar: list[CalendarEvent] = Field(default_factory=list)
+    flashpoints: list[Sentence] = Field(default_factory=list)
+    indicators: list[str] = Field(default_factory=list)
+    recommendations: list[Sentence] = Field(default_factory=list)
+
+
+class AnnexEntry(BaseModel):
+    number: int
+    item_id: int
+    title: str
+    url: str
+    source: str
+    domain: str
+    published: datetime
+    reliability: Reliability
+    bucket: Bucket | None
+
+
+class FeedCoverage(BaseModel):
+    name: str
+    url: str
+    status: SourceStatus
+    last_error: str | None
+    items: int
+
+
+class Coverage(BaseModel):
+    items: int
+    outlets: int
+    by_bucket: dict[str, int]
+    feeds: list[FeedCoverage]
+    considered: int = 0
+    irrelevant: int = 0
+    stories: int = 0
+    sentences_checked: int = 0
+    sentences_dropped: int = 0
+
+
+class ReportItem(BaseModel):
+    item_id: int
+    url: str
+    title: str
+    source: str
+    published: datetime
+    buckets: list[Bucket]
+    primary: Bucket | None
+    cluster: str
+    copy_of: str | None = None
+    relevance: float
+    evidence: dict[str, object]
+
+
+class Report(BaseModel):
+    """The whole report, engine- and format-independent; every renderer reads this."""
+
+    title: str
+    region: str
+    slug: str
+    period_start: date
+    period_end: date
+    generated_at: datetime
+    engine: str
+    model: str | None = None
+    executive_summary: list[Sentence]
+    developments: list[Development]
+    geopolitical: list[SectionBlock]
+    military: list[SectionBlock]
+    outlook: Outlook
+    annex: list[AnnexEntry]
+    items: list[ReportItem]
+    coverage: Coverage
+    notes: list[str] = Field(default_factory=list)

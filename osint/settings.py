@@ -1,0 +1,161 @@
+"""Settings from the environment (``OSINT_*``, optionally a ``.env`` file) and the YAML configs.
+
+Settings are built once by the CLI and passed down; nothing reads the environment at
+import time, so tests can build their own ``Settings`` without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+from .models import CountryProfile, FeedsFile
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout this package lives in: templates/ and prompts/ are found beside it."""
+
+
+class Settings(BaseSettings):
+    """Every knob an operator sets, read from ``OSINT_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OSINT_", env_file=".env", extra="ignore")
+
+    db: Path = Path("data/osint.db")
+    feeds: Path = Path("feeds.yaml")
+    timezone: str = "Asia/Ulaanbaatar"
+    allow_private_networks: str = ""
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    out: Path = Path("reports")
+    user_agent: str = "osint-report/0.1 (weekly country security brief; polite crawler)"
+    politeness_delay: float = 0.5
+    """Seconds between two requests to the same host."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    mail_from: str | None = None
+    mail_to: str = ""
+    schedule: str = "0 6 * * MON"
+
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+    def zone(self) -> ZoneInfo:
+        """The report's time zone; ``--from/--to`` dates are days in it."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"OSINT_TIMEZONE: unknown time zone {self.timezone!r}") from exc
+
+    def network_policy(self) -> NetworkPolicy:
+        return NetworkPolicy.parse(self.allow_private_networks)
+
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.mail_to.split(",") if a.strip()]
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """Which internal addresses a fetch may reach (``OSINT_ALLOW_PRIVATE_NETWORKS``).
+
+    Off by default: only public addresses. ``true`` allows every address; a comma list of
+    host names and CIDRs allows just those, so a demo or a test can open 127.0.0.1
+    without opening the whole private network.
+    """
+
+    allow_all: bool = False
+    hosts: frozenset[str] = field(default_factory=frozenset)
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str) -> NetworkPolicy:
+        text = (value or "").strip()
+        if text.lower() in ("", "false", "0", "no", "off"):
+            return cls()
+        if text.lower() in ("true", "1", "yes", "on", "all"):
+            return cls(allow_all=True)
+        hosts: set[str] = set()
+        nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            try:
+                nets.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                if not all(c.isalnum() or c in ".-_" for c in part):
+                    raise ConfigError(
+                        f"OSINT_ALLOW_PRIVATE_NETWORKS: {part!r} is neither a host nor a CIDR"
+                    ) from None
+                hosts.add(part.lower())
+        return cls(hosts=frozenset(hosts), networks=tuple(nets))
+
+    def allows(self, host: str, address: str) -> bool:
+        """Whether ``address`` (which ``host`` resolved to) may be connected to."""
+        ip = ipaddress.ip_address(address)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_global and not ip.is_multicast:
+            return True
+        if self.allow_all or host.lower() in self.hosts:
+            return True
+        return any(ip in net for net in self.networks if net.version == ip.version)
+
+
+def _read_yaml(path: Path, what: str) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path}: not valid YAML ({exc})") from exc
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def load_feeds(path: Path) -> FeedsFile:
+    """Load and validate ``feeds.yaml`` (unknown keys and duplicate names are errors)."""
+    data = _read_yaml(path, "feeds file")
+    try:
+        feeds = FeedsFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"feeds file {path}: {_validation_message(exc)}") from exc
+    names = [s.name for s in feeds.sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"feeds file {path}: duplicate source names: {', '.join(dupes)}")
+    return feeds
+
+
+def profile_path(feeds_path: Path, feeds: FeedsFile) -> Path:
+    """The country profile named by a feeds file, relative to that file."""
+    p = Path(feeds.country)
+    return p if p.is_absolute() else (feeds_path.parent / p)
+
+
+def load_profile(path: Path) -> CountryProfile:
+    """Load and validate a country profile with its taxonomy."""
+    data = _read_yaml(path, "country profile")
+    try:
+        return CountryProfile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"country profile {path}: {_validation_message(exc)}") from exc

@@ -1,0 +1,336 @@
+"""SQLite store: sources' state, items, classification, runs. Idempotent by design.
+
+Migrations are plain functions applied in order and recorded in ``migrations``; new
+ones are appended, never edited. Items are keyed by their normalised URL, so a second
+collect of the same feed adds nothing; each source's items are written in one
+transaction, so a run killed at any moment leaves either all or none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import StoreError
+from .models import Article, Classification, Entry, Item, SourceConfig, SourceState
+from .parse import content_hash, normalize_url, resolve_date
+
+
+def _ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    """Run DDL statements inside the caller's transaction (executescript would commit)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_success TEXT,
+            last_checked TEXT,
+            backoff_until TEXT,
+            etag TEXT,
+            last_modified TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url_key TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
+            source TEXT NOT NULL,
+            guid TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            published TEXT NOT NULL,
+            date_estimated INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            language TEXT,
+            author TEXT,
+            site TEXT,
+            canonical_url TEXT,
+            extraction TEXT NOT NULL,
+            extraction_note TEXT,
+            content_hash TEXT NOT NULL,
+            relevant INTEGER,
+            relevance REAL,
+            buckets TEXT,
+            evidence TEXT
+        );
+        CREATE INDEX items_published ON items(published);
+        CREATE INDEX items_source ON items(source);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            stats TEXT
+        );
+        """,
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("initial", _m001_initial),
+]
+
+
+class Store:
+    """One SQLite database file; open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"database {path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"database {path}: {exc.strerror or exc}") from exc
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in self.db.execute("SELECT version FROM migrations")}
+        for version, (name, fn) in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            with self.transaction() as db:
+                fn(db)
+                db.execute(
+                    "INSERT INTO migrations VALUES (?, ?, ?)",
+                    (version, name, _ts(datetime.now(UTC))),
+                )
+
+    # ------------------------------------------------------------------ sources
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Make sure every configured source has a state row (new ones start as 'new')."""
+        with self.transaction() as db:
+            for s in sources:
+                db.execute(
+                    "INSERT INTO sources(name, url) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+                    "etag = CASE WHEN sources.url = excluded.url THEN etag END, "
+                    "last_modified = CASE WHEN sources.url = excluded.url THEN last_modified END",
+                    (s.name, s.url),
+                )
+
+    def source_state(self, name: str) -> SourceState | None:
+        row = self.db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        return SourceState(
+            name=row["name"],
+            url=row["url"],
+            status=row["status"],
+            last_error=row["last_error"],
+            consecutive_failures=row["consecutive_failures"],
+            last_success=_dt(row["last_success"]),
+            last_checked=_dt(row["last_checked"]),
+            backoff_until=_dt(row["backoff_until"]),
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+        )
+
+    def source_states(self) -> dict[str, SourceState]:
+        names = [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name")]
+        return {n: s for n in names if (s := self.source_state(n)) is not None}
+
+    def record_failure(self, name: str, error: str, backoff_until: datetime | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE sources SET status = 'failing', last_error = ?, "
+                "consecutive_failures = consecutive_failures + 1, last_checked = ?, "
+                "backoff_until = ? WHERE name = ?",
+                (error[:1000], _ts(datetime.now(UTC)), _ts(backoff_until), name),
+            )
+
+    def record_success(
+        self,
+        name: str,
+        articles: Sequence[tuple[Entry, Article]],
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        not_modified: bool = False,
+    ) -> int:
+        """Store a source's new items and its healthy state in one transaction.
+
+        Returns how many items were new. Items already stored (same normalised URL)
+        are left as they are, so re-runs never duplicate or overwrite.
+        """
+        now = datetime.now(UTC)
+        new = 0
+        with self.transaction() as db:
+            for entry, art in articles:
+                published, estimated = resolve_date(entry.published or art.published, now, now)
+                cur = db.execute(
+                    "INSERT INTO items(url_key, url, source, guid, title, summary, text, "
+                    "published, date_estimated, first_seen, language, author, site, "
+                    "canonical_url, extraction, extraction_note, content_hash) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(url_key) DO NOTHING",
+                    (
+                        normalize_url(entry.url),
+                        entry.url,
+                        name,
+                        entry.guid,
+                        art.title or entry.title,
+                        entry.summary,
+                        art.text,
+                        _ts(published),
+                        int(estimated),
+                        _ts(now),
+                        art.language,
+                        art.author,
+                        art.site,
+                        art.canonical_url,
+                        art.extraction,
+                        art.note,
+                        content_hash(art.text),
+                    ),
+                )
+                new += cur.rowcount
+            db.execute(
+                "UPDATE sources SET status = 'ok', last_error = NULL, consecutive_failures = 0, "
+                "last_success = ?, last_checked = ?, backoff_until = NULL, "
+                "etag = CASE WHEN ? THEN etag ELSE ? END, "
+                "last_modified = CASE WHEN ? THEN last_modified ELSE ? END WHERE name = ?",
+                (_ts(now), _ts(now), not_modified, etag, not_modified, last_modified, name),
+            )
+        return new
+
+    # ------------------------------------------------------------------ items
+
+    def known_urls(self, urls: Sequence[str]) -> set[str]:
+        """Which of these article URLs are stored already (so their pages are not refetched)."""
+        keys = {normalize_url(u): u for u in urls}
+        found: set[str] = set()
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            chunk = key_list[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT url_key FROM items WHERE url_key IN ({marks})", chunk):
+                found.add(keys[row[0]])
+        return found
+
+    def items_between(self, start: datetime, end: datetime) -> list[Item]:
+        """Items whose date falls in ``[start, end)`` (aware datetimes), oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM items WHERE published >= ? AND published < ? ORDER BY published, id",
+            (_ts(start), _ts(end)),
+        )
+        return [self._item(r) for r in rows]
+
+    def count_items(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+
+    @staticmethod
+    def _item(row: sqlite3.Row) -> Item:
+        cls = None
+        if row["relevant"] is not None:
+            cls = Classification(
+                relevant=bool(row["relevant"]),
+                relevance=row["relevance"],
+                buckets=json.loads(row["buckets"] or "[]"),
+                evidence=json.loads(row["evidence"] or "{}"),
+            )
+        return Item(
+            id=row["id"],
+            url=row["url"],
+            source=row["source"],
+            title=row["title"],
+            text=row["text"],
+            summary=row["summary"],
+            published=datetime.fromisoformat(row["published"]),
+            date_estimated=bool(row["date_estimated"]),
+            first_seen=datetime.fromisoformat(row["first_seen"]),
+            language=row["language"],
+            author=row["author"],
+            site=row["site"],
+            canonical_url=row["canonical_url"],
+            extraction=row["extraction"],
+            extraction_note=row["extraction_note"],
+            classification=cls,
+        )
+
+    def save_classifications(self, results: Sequence[tuple[int, Classification]]) -> None:
+        """Record each item's relevance and buckets (irrelevant items are kept, only marked)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE items SET relevant = ?, relevance = ?, buckets = ?, evidence = ? WHERE id = ?",
+                [
+                    (
+                        int(c.relevant),
+                        c.relevance,
+                        json.dumps(c.buckets),
+                        json.dumps(c.evidence, ensure_ascii=False, sort_keys=True),
+                        item_id,
+                    )
+                    for item_id, c in results
+                ],
+            )
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, kind: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs(kind, started_at) VALUES (?, ?)", (kind, _ts(datetime.now(UTC)))
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, object]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+            (_ts(datetime.now(UTC)), status, json.dumps(stats, default=str), run_id),
+        )

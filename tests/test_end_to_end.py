@@ -1,0 +1,138 @@
+"""The whole pipeline through the CLI against the sample corpus served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+
+import lxml.html
+
+from .conftest import DemoRun, invoke
+
+SECTIONS = [
+    "Executive Summary",
+    "Key Security Developments",
+    "Geopolitical Impact and Regional Dynamics",
+    "Military and Defense Analysis",
+    "Outlook and Forecast",
+    "Coverage and Method",
+    "Cited Open Sources",
+]
+
+
+def test_collect_stores_every_source_and_rerun_adds_nothing(demo_run: DemoRun) -> None:
+    db = sqlite3.connect(demo_run.db)
+    items = db.execute("SELECT COUNT(*), COUNT(DISTINCT url) FROM items").fetchone()
+    assert items[0] >= 40 and items[0] == items[1]
+    sources = dict(db.execute("SELECT name, status FROM sources").fetchall())
+    assert set(sources.values()) == {"ok"}, sources
+    assert "0 source(s) failed" in demo_run.collect_output
+    # The second run found nothing new: every feed answered 304 or listed known items.
+    assert re.search(r"^0 new item\(s\)", demo_run.recollect_output, re.MULTILINE)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_report_writes_four_formats(demo_run: DemoRun) -> None:
+    for ext in ("html", "pdf", "md", "json"):
+        path = demo_run.report_file(ext)
+        assert path.is_file() and path.stat().st_size > 1000, path
+        assert str(path) in demo_run.report_output
+
+
+def test_json_follows_the_spec_and_every_citation_resolves(demo_run: DemoRun) -> None:
+    data = json.loads(demo_run.report_file("json").read_text())
+    assert data["schema_version"] == 1
+    assert data["region"] == "Mongolia"
+    assert data["period"] == {"start": "2026-03-06", "end": "2026-03-13"}
+    assert data["engine"] == "extractive"
+    for key in (
+        "title",
+        "generated_at",
+        "executive_summary",
+        "developments",
+        "sections",
+        "items",
+        "sources",
+        "coverage",
+    ):
+        assert key in data
+    cov = data["coverage"]
+    assert cov["items"] == len(data["items"])
+    assert set(cov["by_bucket"]) == {"security", "economy", "diplomacy", "defense"}
+    assert {f["status"] for f in cov["feeds"]} == {"ok"}
+    numbers = {a["number"]: a for a in data["annex"]}
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    item_urls = {i["url"] for i in data["items"]}
+    cited = 0
+    for dev in data["developments"]:
+        assert dev["title"] and dev["summary"] and dev["sources"]
+        for s in dev["sentences"]:
+            assert s["citations"], s
+            for n in s["citations"]:
+                assert numbers[n]["url"] in item_urls
+                cited += 1
+    assert cited > 10
+    for item in data["items"]:
+        assert item["url"].startswith("http://127.0.0.1:")
+        assert "2026-03-05" < item["published"][:10] <= "2026-03-13"
+        assert item["cluster"]
+
+
+def test_demo_covers_the_seed_developments(demo_run: DemoRun) -> None:
+    data = json.loads(demo_run.report_file("json").read_text())
+    titles = " ".join(d["title"] + " " + d["summary"] for d in data["developments"]).lower()
+    for topic in (
+        "khaan quest",
+        "cyber",
+        "middle east",
+        "altanbulag",
+        "51.9",
+        "eu",
+        "water",
+        "general staff",
+    ):
+        assert topic in titles, topic
+    irrelevant = [i for i in data["items"] if "kazakhstan" in i["title"].lower()]
+    assert not irrelevant, "items about other countries must not be reported as relevant"
+
+
+def test_html_is_self_contained_and_inert(demo_run: DemoRun) -> None:
+    html = demo_run.report_file("html").read_text()
+    doc = lxml.html.fromstring(html)
+    assert not doc.xpath("//script | //iframe | //object | //embed | //link[@rel='stylesheet']")
+    assert not doc.xpath("//@*[starts-with(name(), 'on')]")
+    assert not doc.xpath("//img[not(starts-with(@src, 'data:'))]")
+    for heading in SECTIONS:
+        assert heading in html
+    anchors = {a.get("id") for a in doc.xpath("//li[starts-with(@id, 'ref-')]")}
+    links = {a.get("href")[1:] for a in doc.xpath("//a[@class='cite']")}
+    assert links and links <= anchors
+
+
+def test_pdf_reads_back_with_every_section(demo_run: DemoRun) -> None:
+    pdf = demo_run.report_file("pdf")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    flat = " ".join(text.split())
+    for heading in SECTIONS:
+        assert heading.lower() in flat.lower(), heading
+    assert "Page 1 of" in flat
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True, text=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+", info), info  # A4
+    attachments = subprocess.run(
+        ["pdfdetach", "-list", str(pdf)], capture_output=True, check=True, text=True
+    ).stdout
+    assert attachments.startswith("0 embedded files")
+
+
+def test_feeds_json_reports_health(demo_run: DemoRun) -> None:
+    code, output = invoke("feeds", "--json", "--feeds", str(demo_run.feeds), "--db", str(demo_run.db))
+    assert code == 0
+    rows = json.loads(output)
+    assert len(rows) == 5
+    for row in rows:
+        assert set(row) >= {"name", "url", "status", "last_error", "consecutive_failures", "last_success"}
+        assert row["status"] == "ok" and row["last_success"]
