@@ -29,14 +29,22 @@ SECONDARY_RATIO = 0.45
 MIN_BUCKET_SCORE = 2.0
 
 
+LEAD_CHARS = 200  # for scripts without spaces (Chinese), the lead in characters
+
+
 @dataclass(frozen=True)
 class _Doc:
     tokens: list[str]
     title_len: int
     text: str
+    title_chars: int
 
     def region(self, hit: Hit) -> str:
         if hit.start < 0:
+            if 0 <= hit.char < self.title_chars:
+                return "title"
+            if 0 <= hit.char < self.title_chars + LEAD_CHARS:
+                return "lead"
             return "body"
         if hit.start < self.title_len:
             return "title"
@@ -76,7 +84,7 @@ class Classifier:
     def classify(self, title: str, text: str, source_country: str | None = None) -> Classification:
         """Relevance, buckets (primary first) and the evidence for both."""
         title_tokens = tokenize(title)
-        doc = _Doc(title_tokens + tokenize(text), len(title_tokens), title + "\n" + text)
+        doc = _Doc(title_tokens + tokenize(text), len(title_tokens), title + "\n" + text, len(title))
         relevance, rel_evidence = self._relevance_of(doc, source_country)
         buckets, bucket_evidence = self._buckets_of(doc)
         return Classification(

@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+_TOKEN = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def tokenize(text: str) -> list[str]:
-    """Word tokens in their original case (``U.S.`` -> ``U``, ``S``; hyphens split)."""
+    """Word tokens in their original case; punctuation splits (``U.S.`` -> ``U``, ``S``;
+    ``Mongolia's`` -> ``Mongolia``, ``s``), so possessives and hyphenated forms match."""
     return _TOKEN.findall(text)
 
 
@@ -34,6 +35,8 @@ class Hit:
     start: int
     end: int
     """Token span [start, end); for CJK substring hits, -1/-1."""
+    char: int = -1
+    """For CJK substring hits, the character offset of the first occurrence."""
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,10 @@ class TermMatcher:
             # Longest first, blanking what matched, so 内蒙古 is not also counted as 蒙古.
             work = text
             for term in sorted(self._cjk, key=len, reverse=True):
-                count = work.count(term)
-                if not count:
+                if term not in work:
                     continue
+                offsets = [m.start() for m in re.finditer(re.escape(term), work)]
                 for category, weight in self._cjk[term]:
-                    hits.extend(Hit(term, category, weight, -1, -1) for _ in range(count))
+                    hits.extend(Hit(term, category, weight, -1, -1, char=o) for o in offsets)
                 work = work.replace(term, "\0" * len(term))
         return hits
