@@ -94,7 +94,9 @@ def serve_corpus(root: Path) -> Iterator[CorpusSite]:
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
             server.daemon_threads = True
             site.ports[outlet] = int(server.server_address[1])
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             thread.start()
             stack.callback(thread.join, 5)
             stack.callback(server.server_close)

@@ -6,6 +6,7 @@ codes, so a stage never decides how a failure is shown.
     OsintError
     ├── ConfigError          bad settings, feeds.yaml or country profile
     ├── StoreError           the database cannot be opened, migrated or written
+    ├── BusyError            another process holds the lock for this job
     ├── FetchError           one HTTP fetch failed (carries the URL)
     │   └── BlockedAddressError   the address is private/internal and not allowed
     ├── FeedError            a body is not a usable feed or listing page
@@ -28,6 +29,10 @@ class ConfigError(OsintError):
 
 class StoreError(OsintError):
     """The SQLite store cannot be opened, migrated or written."""
+
+
+class BusyError(OsintError):
+    """Another process is doing the same job on the same store right now."""
 
 
 class FetchError(OsintError):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from .analyse.base import Engine
@@ -24,6 +25,7 @@ from .cluster import build_stories
 from .collect import CollectOptions, ProgressHook, collect_sources
 from .errors import ConfigError, ReportError
 from .http import Fetcher, FetchLimits
+from .locks import exclusive_lock
 from .models import (
     CountryProfile,
     FeedCoverage,
@@ -33,7 +35,7 @@ from .models import (
     SourceResult,
 )
 from .render import FORMATS, render
-from .settings import Settings, load_feeds, load_profile, profile_path
+from .settings import NetworkPolicy, Settings, load_feeds, load_profile, profile_path
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,22 @@ def collect(
     config = load_config(feeds_path or settings.feeds)
     zone = settings.zone()
     policy = settings.network_policy()
-    store = Store.open(db_path or settings.db)
+    db = db_path or settings.db
+    with exclusive_lock(db.with_name(db.name + ".collect.lock"), "collect on this database"):
+        return _collect_locked(config, settings, db, zone, policy, limits, options, progress)
+
+
+def _collect_locked(
+    config: Config,
+    settings: Settings,
+    db: Path,
+    zone: ZoneInfo,
+    policy: NetworkPolicy,
+    limits: FetchLimits | None,
+    options: CollectOptions | None,
+    progress: ProgressHook | None,
+) -> list[SourceResult]:
+    store = Store.open(db)
     run_id = store.start_run("collect")
     try:
 

@@ -1,0 +1,309 @@
+"""Every guard of the fetcher, each against a real server on 127.0.0.1 that misbehaves."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+import zlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+import trustme
+
+from osint.errors import FetchError
+from osint.http import Fetcher, FetchLimits, FetchResult, _retry_after_seconds
+from osint.settings import NetworkPolicy
+
+from .hostile_server import HostileServer, hostile_server, reply, reset_connection
+
+LOOPBACK = NetworkPolicy.parse("127.0.0.1/32")
+FAST = FetchLimits(
+    politeness_delay=0,
+    backoff=0.01,
+    retries=2,
+    max_retry_after=0.2,
+    deadline=5,
+    read_timeout=2,
+    connect_timeout=2,
+)
+
+
+def fetch(
+    url: str, policy: NetworkPolicy = LOOPBACK, limits: FetchLimits = FAST, **kw: str | None
+) -> FetchResult:
+    async def go() -> FetchResult:
+        async with Fetcher(policy, limits, user_agent="osint-test/1") as f:
+            return await f.fetch(url, **kw)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def srv() -> HostileServer:
+    with hostile_server() as s:
+        yield s  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ addresses
+
+
+def test_loopback_is_refused_by_default(srv: HostileServer) -> None:
+    srv.static("/x", b"hello")
+    with pytest.raises(FetchError, match="private or internal address"):
+        fetch(srv.url("/x"), policy=NetworkPolicy.parse(""))
+    assert srv.requests == []
+
+
+def test_localhost_name_is_checked_after_dns(srv: HostileServer) -> None:
+    srv.static("/x", b"hello")
+    with pytest.raises(FetchError, match="resolves to a private"):
+        fetch(f"http://localhost:{srv.port}/x", policy=NetworkPolicy.parse("10.0.0.0/8"))
+
+
+def test_allow_list_opens_exactly_what_it_names(srv: HostileServer) -> None:
+    srv.static("/x", b"hello")
+    assert fetch(srv.url("/x")).body == b"hello"
+    assert fetch(srv.url("/x"), policy=NetworkPolicy.parse("true")).body == b"hello"
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("8.8.8.8", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:8.8.8.8", True),
+        ("224.0.0.1", False),
+    ],
+)
+def test_policy_refuses_internal_addresses(address: str, allowed: bool) -> None:
+    assert NetworkPolicy.parse("").allows("example.org", address) is allowed
+
+
+def test_policy_cidr_and_host_lists() -> None:
+    policy = NetworkPolicy.parse("127.0.0.1/32, intranet.local")
+    assert policy.allows("x", "127.0.0.1")
+    assert not policy.allows("x", "127.0.0.2")
+    assert policy.allows("intranet.local", "10.0.0.5")
+    assert not policy.allows("other.local", "10.0.0.5")
+
+
+def test_redirect_to_a_refused_address_is_checked_on_every_hop(srv: HostileServer) -> None:
+    srv.route("/hop", lambda h: reply(h, 302, headers={"Location": "http://127.0.0.2:9/secret"}))
+    with pytest.raises(FetchError, match="private or internal"):
+        fetch(srv.url("/hop"))
+
+
+def test_redirect_limit_and_scheme(srv: HostileServer) -> None:
+    for i in range(7):
+        srv.route(f"/r{i}", lambda h, i=i: reply(h, 301, headers={"Location": f"/r{i + 1}"}))
+    srv.static("/r7", b"end")
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetch(srv.url("/r0"))
+    assert fetch(srv.url("/r3")).final_url == srv.url("/r7")
+    srv.route("/file", lambda h: reply(h, 302, headers={"Location": "file:///etc/passwd"}))
+    with pytest.raises(FetchError, match="not an http"):
+        fetch(srv.url("/file"))
+
+
+# ------------------------------------------------------------------ size and encodings
+
+
+def test_body_cap_counts_decoded_bytes(srv: HostileServer) -> None:
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024))  # 20 KiB on the wire, 20 MiB inflated
+    srv.route("/bomb", lambda h: reply(h, 200, bomb, {"Content-Encoding": "gzip"}))
+    limits = FetchLimits(politeness_delay=0, max_bytes=1024 * 1024, retries=0)
+    with pytest.raises(FetchError, match="larger than 1048576 bytes after decoding"):
+        fetch(srv.url("/bomb"), limits=limits)
+
+
+def test_gzip_and_deflate_are_decoded(srv: HostileServer) -> None:
+    srv.route("/gz", lambda h: reply(h, 200, gzip.compress(b"gzipped"), {"Content-Encoding": "gzip"}))
+    srv.route("/df", lambda h: reply(h, 200, zlib.compress(b"deflated"), {"Content-Encoding": "deflate"}))
+    raw = zlib.compressobj(wbits=-15)
+    body = raw.compress(b"raw deflate") + raw.flush()
+    srv.route("/raw", lambda h: reply(h, 200, body, {"Content-Encoding": "deflate"}))
+    assert fetch(srv.url("/gz")).body == b"gzipped"
+    assert fetch(srv.url("/df")).body == b"deflated"
+    assert fetch(srv.url("/raw")).body == b"raw deflate"
+    assert "br" not in srv.requests[0].headers["accept-encoding"]
+
+
+def test_brotli_and_stacked_encodings_are_refused(srv: HostileServer) -> None:
+    srv.route("/br", lambda h: reply(h, 200, b"\x0b\x02\x80hello\x03", {"Content-Encoding": "br"}))
+    srv.route("/two", lambda h: reply(h, 200, b"x", {"Content-Encoding": "gzip, gzip"}))
+    with pytest.raises(FetchError, match="unsupported content encoding 'br'"):
+        fetch(srv.url("/br"))
+    with pytest.raises(FetchError, match="stacked"):
+        fetch(srv.url("/two"))
+
+
+def test_corrupt_gzip_is_an_error(srv: HostileServer) -> None:
+    srv.route("/bad", lambda h: reply(h, 200, b"\x1f\x8bnot really", {"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError, match="corrupt compressed body"):
+        fetch(srv.url("/bad"))
+
+
+# ------------------------------------------------------------------ time
+
+
+def test_a_trickling_server_is_cut_at_the_deadline(srv: HostileServer) -> None:
+    release = threading.Event()
+
+    def trickle(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        while not release.is_set():
+            h.wfile.write(b"x")
+            h.wfile.flush()
+            release.wait(0.05)
+
+    srv.route("/slow", trickle)
+    limits = FetchLimits(politeness_delay=0, deadline=1.0, read_timeout=30, retries=0)
+    try:
+        with pytest.raises(FetchError, match="no complete response within 1 s"):
+            fetch(srv.url("/slow"), limits=limits)
+    finally:
+        release.set()
+
+
+# ------------------------------------------------------------------ retries
+
+
+def test_5xx_and_resets_are_retried_then_succeed(srv: HostileServer) -> None:
+    calls = {"n": 0}
+
+    def flaky(h: BaseHTTPRequestHandler) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            reply(h, 500, b"oops")
+        elif calls["n"] == 2:
+            reset_connection(h)
+        else:
+            reply(h, 200, b"finally")
+
+    srv.route("/flaky", flaky)
+    assert fetch(srv.url("/flaky")).body == b"finally"
+    assert calls["n"] == 3
+
+
+def test_retries_are_bounded(srv: HostileServer) -> None:
+    srv.route("/down", lambda h: reply(h, 502, b"bad gateway"))
+    with pytest.raises(FetchError, match="HTTP 502"):
+        fetch(srv.url("/down"))
+    assert len(srv.hits("/down")) == 3  # first try + 2 retries
+
+
+def test_429_honours_a_capped_retry_after(srv: HostileServer) -> None:
+    calls = {"n": 0}
+
+    def limited(h: BaseHTTPRequestHandler) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            reply(h, 429, b"slow down", {"Retry-After": "86400"})  # silly: capped to 0.2 s
+        else:
+            reply(h, 200, b"ok")
+
+    srv.route("/limited", limited)
+    assert fetch(srv.url("/limited")).body == b"ok"
+
+
+def test_retry_after_parsing() -> None:
+    assert _retry_after_seconds("5", 30) == 5
+    assert _retry_after_seconds("100000", 30) == 30
+    assert _retry_after_seconds(None, 30) is None
+    assert _retry_after_seconds("soon", 30) is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
+    value = _retry_after_seconds(later, 30)
+    assert value is not None and 5 <= value <= 10
+    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 30) == 0.0
+
+
+def test_4xx_is_not_retried(srv: HostileServer) -> None:
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch(srv.url("/missing"))
+    assert len(srv.hits("/missing")) == 1
+
+
+# ------------------------------------------------------------------ politeness and headers
+
+
+def test_per_host_concurrency_is_limited(srv: HostileServer) -> None:
+    gate = threading.Event()
+    arrived = threading.Semaphore(0)
+
+    def held(h: BaseHTTPRequestHandler) -> None:
+        arrived.release()
+        gate.wait(5)
+        reply(h, 200, b"ok")
+
+    for i in range(6):
+        srv.route(f"/p{i}", held)
+    limits = FetchLimits(politeness_delay=0, per_host_concurrency=2, retries=0)
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(LOOPBACK, limits) as f:
+            tasks = [asyncio.create_task(f.fetch(srv.url(f"/p{i}"))) for i in range(6)]
+            await asyncio.to_thread(arrived.acquire)
+            await asyncio.to_thread(arrived.acquire)
+            await asyncio.sleep(0)  # let any third request (if the limit were broken) start
+            gate.set()
+            return await asyncio.gather(*tasks)
+
+    assert len(asyncio.run(go())) == 6
+    assert srv.max_active <= 2
+
+
+def test_user_agent_and_conditional_headers(srv: HostileServer) -> None:
+    def conditional(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            reply(h, 304, headers={"ETag": '"v1"'})
+        else:
+            reply(h, 200, b"<rss/>", {"ETag": '"v1"'})
+
+    srv.route("/feed", conditional)
+    first = fetch(srv.url("/feed"))
+    assert first.headers["etag"] == '"v1"' and not first.not_modified
+    second = fetch(srv.url("/feed"), etag='"v1"', last_modified="Mon, 02 Mar 2026 00:00:00 GMT")
+    assert second.not_modified and second.body == b""
+    sent = srv.hits("/feed")[-1].headers
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Mon, 02 Mar 2026 00:00:00 GMT"
+    assert sent["user-agent"] == "osint-test/1"
+
+
+def test_tls_is_always_verified() -> None:
+    """A server with a certificate from an unknown CA is refused, never silently trusted."""
+    import http.server
+    import ssl
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(FetchError, match=r"(?i)certificate"):
+            fetch(
+                f"https://127.0.0.1:{server.server_address[1]}/",
+                limits=FetchLimits(politeness_delay=0, retries=0),
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
