@@ -11,7 +11,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-uti
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lint eval bench clean
+.PHONY: help setup system demo test lint eval eval-corpora bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,12 @@ setup: $(STAMP) ## Create .venv and install osint with its dev tools
 
 demo: setup ## Serve the bundled sample corpus on 127.0.0.1, collect it, write the report to reports/
 	$(BIN)/python -m osint.demo
+
+# Third-party feed and page corpora (not in the repo); override with CORPORA=/path/to/corpora.
+CORPORA ?= ../shared/corpora
+eval-corpora: setup ## Feed normaliser and extractor over ../shared/corpora (CORPORA=dir), against eval/corpora_baseline.json
+	@[ -f "$(CORPORA)/README.md" ] || { echo "eval-corpora: no corpora at $(CORPORA) (set CORPORA=/path/to/corpora)" >&2; exit 2; }
+	$(BIN)/python -m eval.corpora --corpora "$(CORPORA)"
 
 test: setup ## Lint, type-check and run the test suite
 	$(BIN)/ruff check osint tests

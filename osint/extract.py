@@ -6,10 +6,14 @@ Fetching lives elsewhere so extraction can run in a worker process with a time l
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import trafilatura
+from lxml import etree
 
 from .errors import ExtractError
 from .models import Article, Entry
@@ -38,6 +42,37 @@ def _drop_title_line(text: str, title: str) -> str:
     return "\n".join(line for line in lines if line.strip())
 
 
+def json_ld_article_body(html: bytes) -> str:
+    """The longest schema.org ``articleBody`` in the page's JSON-LD, as plain text.
+
+    Paywalled and script-rendered news pages often ship the whole article there while
+    the visible HTML holds a teaser or a photo caption.
+    """
+    try:
+        tree = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    best = ""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            stack: list[object] = [json.loads(script.text or "")]
+        except (ValueError, RecursionError):
+            continue
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                body = node.get("articleBody")
+                if isinstance(body, str) and len(body) > len(best):
+                    best = body
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    lines = (clean_text(line, MAX_TEXT_CHARS, html=True) for line in best.splitlines())
+    return unicodedata.normalize("NFC", "\n".join(line for line in lines if line))
+
+
 def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
     """Main text and metadata of an article page; :class:`ExtractError` when there is none."""
     if len(html) > MAX_HTML_BYTES:
@@ -50,10 +85,17 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
         raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
     if doc is None or isinstance(doc, dict):
         raise ExtractError("no main text found")
-    title = clean_text(doc.title or "", 500)
-    text = _drop_title_line(doc.text or "", title)[:MAX_TEXT_CHARS]
+    title = clean_text(unicodedata.normalize("NFC", doc.title or ""), 500)
+    # NFC as trafilatura's own extract() returns it: decomposed accents or Bengali vowel
+    # signs would otherwise fail to match the same words typed elsewhere.
+    text = _drop_title_line(unicodedata.normalize("NFC", doc.text or ""), title)[:MAX_TEXT_CHARS]
+    note = None
     if len(text) < MIN_TEXT_CHARS:
-        raise ExtractError(f"main text too short ({len(text)} characters)")
+        structured = json_ld_article_body(html)
+        if len(structured) < MIN_TEXT_CHARS:
+            raise ExtractError(f"main text too short ({len(text)} characters)")
+        note = f"main text from the page's JSON-LD articleBody (the HTML gave {len(text)} characters)"
+        text = structured[:MAX_TEXT_CHARS]
     canonical = absolute_http_url(doc.url, url) if doc.url and doc.url != url else None
     return Article(
         url=url,
@@ -64,6 +106,7 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
         site=clean_text(doc.sitename, 200) if doc.sitename else None,
         language=doc.language,
         published=_day(doc.date, zone),
+        note=note,
     )
 
 

@@ -104,6 +104,22 @@ class Entry(BaseModel):
     guid: str | None = None
 
 
+class FeedDocument(BaseModel):
+    """A whole feed as the normaliser read it: its title, every entry in feed order, and
+    what was wrong with it (``problems``: malformed XML, a wrong declared encoding, ...).
+
+    Unlike the collector's entry list, entries here are neither filtered nor deduplicated:
+    an entry without a usable http(s) link has ``url == ""``. That keeps the document
+    comparable with other parsers' output and lets a caller report a feed that parsed
+    only leniently.
+    """
+
+    title: str = ""
+    link: str | None = None
+    entries: list[Entry] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+
 class Article(BaseModel):
     """What extraction made of an article page (or of the feed entry when that failed)."""
 

@@ -10,18 +10,20 @@ error rather than "nothing new".
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import io
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
+from xml.sax import SAXParseException
 
 import feedparser
 import lxml.html
 from lxml import etree
 
 from .errors import FeedError
-from .models import Entry
+from .models import Entry, FeedDocument
 
 MAX_ENTRIES = 500
 MAX_TITLE = 500
@@ -31,6 +33,12 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOT
 _ENTITY_DECL = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_XML_DECL_ENCODING = re.compile(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_UTF16_32_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+_INVALID_BYTES = re.compile("[\udc80-\udcff]+")
+_CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$)", re.IGNORECASE)
 
 
@@ -40,9 +48,14 @@ def strip_doctype(body: bytes) -> bytes:
     return _ENTITY_DECL.sub(b"", body)
 
 
-def clean_text(value: str, limit: int) -> str:
-    """Markup-free, whitespace-folded text, at most ``limit`` characters."""
-    if "<" in value:
+def clean_text(value: str, limit: int, *, html: bool = False) -> str:
+    """Markup-free, whitespace-folded text, at most ``limit`` characters.
+
+    ``html`` says the value is HTML even without a tag, so its entities (``Q&amp;A``)
+    are decoded too. Control characters are dropped: they are never text.
+    """
+    value = _CONTROL.sub("", value)
+    if html or "<" in value:
         try:
             value = lxml.html.fromstring(value).text_content()
         except (etree.ParserError, ValueError):
@@ -96,6 +109,122 @@ def _looks_like_non_feed(body: bytes, content_type: str) -> str | None:
     return None
 
 
+def _describe_problem(exc: BaseException) -> str:
+    """One readable line for what feedparser found wrong (its ``bozo_exception``)."""
+    if isinstance(exc, SAXParseException):
+        where = f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
+        text = f"not well-formed XML at {where}: {exc.getMessage()}"
+    elif isinstance(exc, feedparser.CharacterEncodingOverride):
+        text = f"wrong character encoding: {exc}"
+    elif isinstance(exc, feedparser.NonXMLContentType):
+        text = f"not served as XML: {exc}"
+    elif isinstance(exc, feedparser.CharacterEncodingUnknown):
+        text = f"unknown character encoding: {exc}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return _SPACE.sub(" ", text).strip()[:300]
+
+
+def _legacy_bytes(match: re.Match[str]) -> str:
+    raw = bytes(ord(c) - 0xDC00 for c in match.group())
+    return "".join(chr(b) if b in _CP1252_HOLES else bytes([b]).decode("cp1252") for b in raw)
+
+
+def _settle_utf8(body: bytes, charset: str | None) -> tuple[bytes, str | None, str | None]:
+    """``(body, charset, problem)``, settling the two ways feeds lie about UTF-8.
+
+    A feed that declares a legacy charset (BOM, then HTTP header, then XML declaration)
+    but whose non-ASCII bytes are all valid UTF-8 is UTF-8: legacy text practically never
+    forms valid multi-byte UTF-8 by chance (miniflux has the same rule). A feed declared
+    UTF-8 whose valid UTF-8 text holds a few invalid bytes mixes encodings; those bytes
+    are read as windows-1252 rather than the whole document being re-guessed. Anything
+    else is left to feedparser and chardet.
+    """
+    if body.isascii() or body.startswith(_UTF16_32_BOMS):
+        return body, charset, None
+    m = _XML_DECL_ENCODING.match(body.removeprefix(codecs.BOM_UTF8))
+    declared = ("utf-8" if body.startswith(codecs.BOM_UTF8) else None) or charset
+    declared = (declared or (m.group(1).decode("ascii") if m else "")).lower()
+    if not declared or "16" in declared or "32" in declared:
+        return body, charset, None
+    text = body.decode("utf-8", errors="surrogateescape")
+    invalid = sum(1 for c in text if "\udc80" <= c <= "\udcff")
+    is_utf8 = declared.replace("_", "-") in ("utf-8", "utf8")
+    if not invalid and not is_utf8:
+        return body, "utf-8", f"declared {declared}, but the bytes are UTF-8; read as UTF-8"
+    if invalid and is_utf8 and sum(1 for c in text if c > "\x7f") - invalid >= invalid:
+        fixed = _INVALID_BYTES.sub(_legacy_bytes, text).encode("utf-8")
+        return fixed, "utf-8", f"{invalid} bytes are not UTF-8; read as windows-1252"
+    return body, charset, None
+
+
+def _normalise_entry(raw: feedparser.FeedParserDict, source: str, final_url: str) -> Entry:
+    link = absolute_http_url(raw.get("link"), final_url)
+    if link is None:
+        for alt in raw.get("links", []):
+            link = absolute_http_url(alt.get("href"), final_url)
+            if link:
+                break
+    summary, summary_type = raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type")
+    if not summary and raw.get("content"):
+        summary, summary_type = raw["content"][0].get("value", ""), raw["content"][0].get("type")
+    title_type = (raw.get("title_detail") or {}).get("type")
+    return Entry(
+        source=source,
+        url=link or "",
+        title=clean_text(raw.get("title", ""), MAX_TITLE, html=title_type in _HTML_TYPES),
+        summary=clean_text(summary, MAX_SUMMARY, html=summary_type in _HTML_TYPES),
+        published=_entry_date(raw),
+        guid=(raw.get("id") or None),
+    )
+
+
+def parse_feed_document(
+    body: bytes,
+    *,
+    source: str,
+    final_url: str,
+    content_type: str = "",
+    charset: str | None = None,
+) -> FeedDocument:
+    """The whole feed: title, every entry in order, and its problems.
+
+    :class:`FeedError` when the body is not a feed at all (empty, HTML, JSON, or no RSS,
+    Atom or RDF root element). A feed that parsed only leniently is returned with its
+    ``problems`` listed, so the caller decides whether that is worth a warning.
+    """
+    problem = _looks_like_non_feed(body, content_type)
+    if problem:
+        raise FeedError(f"{source}: {problem}")
+    if body[:1].isspace() and body.lstrip().startswith(b"<?xml"):
+        body = body.lstrip()  # a blank line before the declaration makes the strict parser give up
+    body, charset, encoding_problem = _settle_utf8(body, charset)
+    # No Content-Type is read as application/xml (RFC 3023: BOM, XML declaration, else
+    # UTF-8) rather than left for feedparser to flag every such feed as "no Content-type".
+    media_type = content_type or "application/xml"
+    headers = {
+        "content-location": final_url,
+        "content-type": media_type + (f"; charset={charset}" if charset else ""),
+    }
+    parsed = feedparser.parse(io.BytesIO(strip_doctype(body)), response_headers=headers)
+    problems = [encoding_problem] if encoding_problem else []
+    if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
+        problems.append(_describe_problem(parsed.bozo_exception))
+    if not parsed.entries and not parsed.get("version"):
+        cause = problems[0] if problems else "no RSS, Atom or RDF root element"
+        raise FeedError(f"{source}: not a feed ({cause})")
+    return FeedDocument(
+        title=clean_text(
+            parsed.feed.get("title", ""),
+            MAX_TITLE,
+            html=(parsed.feed.get("title_detail") or {}).get("type") in _HTML_TYPES,
+        ),
+        link=absolute_http_url(parsed.feed.get("link"), final_url),
+        entries=[_normalise_entry(raw, source, final_url) for raw in parsed.entries[:MAX_ENTRIES]],
+        problems=problems,
+    )
+
+
 def parse_feed(
     body: bytes,
     *,
@@ -104,46 +233,26 @@ def parse_feed(
     content_type: str = "",
     charset: str | None = None,
 ) -> list[Entry]:
-    """Entries of an RSS/Atom/RDF feed; :class:`FeedError` when the body is not a feed."""
-    problem = _looks_like_non_feed(body, content_type)
-    if problem:
-        raise FeedError(f"{source}: {problem}")
-    headers = {"content-location": final_url}
-    if content_type:
-        headers["content-type"] = content_type + (f"; charset={charset}" if charset else "")
-    parsed = feedparser.parse(io.BytesIO(strip_doctype(body)), response_headers=headers)
-    if not parsed.entries:
-        if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
-            raise FeedError(f"{source}: not a usable feed ({parsed.bozo_exception})")
-        raise FeedError(f"{source}: the feed has no entries")
+    """The entries the collector can use: those with an http(s) link, once per URL.
+
+    :class:`FeedError` when the body is not a feed or yields no such entry.
+    """
+    doc = parse_feed_document(
+        body, source=source, final_url=final_url, content_type=content_type, charset=charset
+    )
+    if not doc.entries:
+        detail = f" ({'; '.join(doc.problems)})" if doc.problems else ""
+        raise FeedError(f"{source}: the feed has no entries{detail}")
     entries: list[Entry] = []
     seen: set[str] = set()
-    for raw in parsed.entries[:MAX_ENTRIES]:
-        link = absolute_http_url(raw.get("link"), final_url)
-        if link is None:
-            for alt in raw.get("links", []):
-                link = absolute_http_url(alt.get("href"), final_url)
-                if link:
-                    break
-        if link is None:
+    for entry in doc.entries:
+        if not entry.url:
             continue
-        key = normalize_url(link)
+        key = normalize_url(entry.url)
         if key in seen:
             continue
         seen.add(key)
-        summary = raw.get("summary") or ""
-        if not summary and raw.get("content"):
-            summary = raw["content"][0].get("value", "")
-        entries.append(
-            Entry(
-                source=source,
-                url=link,
-                title=clean_text(raw.get("title", ""), MAX_TITLE),
-                summary=clean_text(summary, MAX_SUMMARY),
-                published=_entry_date(raw),
-                guid=(raw.get("id") or None),
-            )
-        )
+        entries.append(entry)
     if not entries:
         raise FeedError(f"{source}: no entry has a usable http(s) link")
     return entries
