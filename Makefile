@@ -50,6 +50,9 @@ lint: setup ## ruff and mypy only
 	$(BIN)/ruff format --check osint tests || true
 	$(BIN)/mypy
 
+eval: setup ## Relevance, bucket and story-clustering figures on the labelled set, against the pinned baseline
+	$(BIN)/python -m eval.sorting --check
+
 clean: ## Remove the virtualenv, caches and generated reports
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*
 	find reports -mindepth 1 ! -name .gitkeep -delete

@@ -153,7 +153,7 @@ class Classifier:
         evidence: dict[str, object] = {
             b: {
                 "score": round(scores.get(b, 0.0), 2),
-                "terms": dict(sorted(terms[b].items(), key=lambda kv: -kv[1])[:12]),
+                "terms": dict(sorted(terms[b].items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
                 "negative": negative.get(b, {}),
             }
             for b in BUCKETS

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,11 @@ from .terms import tokenize
 SHINGLE = 5
 NUM_PERM = 64
 COPY_THRESHOLD = 0.5
-STORY_THRESHOLD = 0.30
-STORY_WINDOW = timedelta(days=5)
+STORY_THRESHOLD = 0.20
+ANCHOR_SCALE = 3.0
+AVERAGE_LINK = 0.5
+ANCHOR_STEM = 5
+STORY_WINDOW = timedelta(days=3)
 TOP_TERMS = 12
 LEAD_WORDS = 120
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
@@ -131,6 +135,50 @@ def _vectors(items: Sequence[Item]) -> dict[int, dict[str, float]]:
     return vectors
 
 
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөү",
+        "a b v g d e yo j z i i k l m n o p r s t u f kh ts ch sh sh _ y _ e yu ya o u".split(),
+        strict=True,
+    )
+)
+
+
+def _latin(token: str) -> str:
+    """A rough Latin key for a name in any alphabet: Хүрэлсүх, Khürelsükh -> khurelsukh."""
+    text = "".join(_CYRILLIC.get(c, c) for c in token.lower()).replace("_", "")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _anchors(item: Item) -> set[str]:
+    """Names and numbers of the title and lead, as script-independent keys.
+
+    Different outlets, even in different languages, tell one development with the same
+    people, places, organisations and figures; transliterated and cut to a stem they
+    meet across Latin and Cyrillic text where the words around them do not.
+    """
+    toks = tokenize(item.title) + tokenize(item.text)[:LEAD_WORDS]
+    out: set[str] = set()
+    for t in toks:
+        if t.isdigit():
+            if len(t) >= 2:
+                out.add("#" + t)
+        elif t[:1].isupper() and len(t) >= 4:
+            out.add(_latin(t)[:ANCHOR_STEM])
+    return out
+
+
+def _anchor_weights(anchors: dict[int, set[str]]) -> dict[str, float]:
+    df: Counter[str] = Counter(a for s in anchors.values() for a in s)
+    n = len(anchors)
+    return {a: math.log((1 + n) / (1 + c)) for a, c in df.items()}
+
+
+def _weighted_jaccard(a: set[str], b: set[str], idf: dict[str, float]) -> float:
+    union = sum(idf[x] for x in sorted(a | b))
+    return sum(idf[x] for x in sorted(a & b)) / union if union else 0.0
+
+
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
@@ -182,26 +230,50 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
     copies = find_copies(items)
     originals = [i for i in items if i.id not in copies]
     vectors = _vectors(originals)
+    anchors = {i.id: _anchors(i) for i in originals}
+    idf = _anchor_weights(anchors)
     index: dict[str, list[int]] = defaultdict(list)
-    for item_id, vec in vectors.items():
-        for w, _v in sorted(vec.items(), key=lambda kv: -kv[1])[:TOP_TERMS]:
-            index[w].append(item_id)
-    uf = _UnionFind()
-    checked: set[tuple[int, int]] = set()
-    for item_id, vec in vectors.items():
-        uf.find(item_id)
-        for w, _v in sorted(vec.items(), key=lambda kv: -kv[1])[:TOP_TERMS]:
-            postings = index[w]
+    keys: dict[int, list[str]] = {}
+    for item in originals:
+        top = [w for w, _v in sorted(vectors[item.id].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]]
+        rare = sorted(anchors[item.id], key=lambda a: (-idf[a], a))[:TOP_TERMS]
+        keys[item.id] = top + ["@" + a for a in rare]
+        for k in keys[item.id]:
+            index[k].append(item.id)
+
+    def similarity(a: int, b: int) -> float:
+        if abs(by_id[a].published - by_id[b].published) > STORY_WINDOW:
+            return 0.0
+        return max(
+            _cosine(vectors[a], vectors[b]),
+            _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE,
+        )
+
+    pairs: dict[tuple[int, int], float] = {}
+    for item in originals:
+        for k in keys[item.id]:
+            postings = index[k]
             if len(postings) > 200:
                 continue
             for other in postings:
-                pair = (min(item_id, other), max(item_id, other))
-                if other == item_id or pair in checked:
-                    continue
-                checked.add(pair)
-                gap = abs(by_id[item_id].published - by_id[other].published)
-                if gap <= STORY_WINDOW and _cosine(vec, vectors[other]) >= STORY_THRESHOLD:
-                    uf.union(item_id, other)
+                pair = (min(item.id, other), max(item.id, other))
+                if other != item.id and pair not in pairs:
+                    pairs[pair] = similarity(*pair)
+    # Merge the closest pairs first; two groups join only when they are close on average,
+    # so one shared name cannot chain unrelated developments together.
+    group_of: dict[int, list[int]] = {i.id: [i.id] for i in originals}
+    uf = _UnionFind()
+    for (a, b), sim in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])):
+        if sim < STORY_THRESHOLD:
+            break
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        cross = [pairs.get((min(x, y), max(x, y)), 0.0) for x in group_of[ra] for y in group_of[rb]]
+        if sum(cross) / len(cross) >= STORY_THRESHOLD * AVERAGE_LINK:
+            uf.union(ra, rb)
+            root = uf.find(ra)
+            group_of[root] = group_of[ra] + group_of[rb]
     groups: dict[int, list[Item]] = defaultdict(list)
     for item in originals:
         groups[uf.find(item.id)].append(item)

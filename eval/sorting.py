@@ -1,0 +1,257 @@
+"""Measure relevance, buckets and story clustering on the labelled development set.
+
+``python -m eval.sorting`` prints the figures; ``--check`` compares them with the pinned
+baseline (``eval/sorting_baseline.json``) and exits non-zero when one drops below it;
+``--write-baseline`` pins the current figures. The set (``eval/devset.jsonl``) is
+separate from the demo corpus and written for this project (see ``eval/README.md``).
+
+Clustering is scored pairwise over the items the pipeline would cluster (the
+gold-relevant ones): a pair is positive when both items carry the same story label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from osint.classify import Classifier
+from osint.cluster import build_stories
+from osint.models import BUCKETS, Item
+from osint.settings import load_profile
+
+HERE = Path(__file__).resolve().parent
+DEVSET = HERE / "devset.jsonl"
+BASELINE = HERE / "sorting_baseline.json"
+PROFILE = HERE.parent / "countries" / "mongolia.yaml"
+TOLERANCE = 1e-9
+
+
+@dataclass
+class Example:
+    id: str
+    title: str
+    text: str
+    source: str
+    source_country: str | None
+    language: str
+    published: datetime
+    relevant: bool
+    buckets: list[str]
+    story: str
+    dup_of: str | None
+
+
+def split_of(story: str) -> str:
+    """A fixed third of the stories is held out: tune on 'dev', report 'test' too."""
+    return "test" if int(hashlib.sha1(story.encode()).hexdigest(), 16) % 3 == 0 else "dev"
+
+
+def load_devset(path: Path = DEVSET, split: str = "all") -> list[Example]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        out.append(
+            Example(
+                id=d["id"],
+                title=d["title"],
+                text=d["text"],
+                source=d["source"],
+                source_country=d.get("source_country"),
+                language=d.get("language", "en"),
+                published=datetime.fromisoformat(d["published"]).replace(tzinfo=UTC),
+                relevant=bool(d["relevant"]),
+                buckets=list(d["buckets"]),
+                story=d.get("story") or f"single-{d['id']}",
+                dup_of=d.get("dup_of"),
+            )
+        )
+    return [e for e in out if split == "all" or split_of(e.story) == split]
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
+def evaluate(examples: list[Example], classifier: Classifier) -> tuple[dict[str, Any], list[str]]:
+    """The figures, and a list of every error (for reading, not for the gate)."""
+    errors: list[str] = []
+    tp = fp = fn = 0
+    bucket_counts = {b: [0, 0, 0] for b in BUCKETS}
+    primary_ok = primary_n = 0
+    items: list[Item] = []
+    gold_story: dict[int, str] = {}
+    for n, ex in enumerate(examples, start=1):
+        c = classifier.classify(ex.title, ex.text, ex.source_country)
+        if c.relevant and ex.relevant:
+            tp += 1
+        elif c.relevant and not ex.relevant:
+            fp += 1
+            errors.append(f"{ex.id} false relevant ({c.relevance}): {ex.title}")
+        elif ex.relevant:
+            fn += 1
+            errors.append(f"{ex.id} missed relevant ({c.relevance}): {ex.title}")
+        predicted, gold = set(c.buckets), set(ex.buckets)
+        for b in BUCKETS:
+            counts = bucket_counts[b]
+            counts[0] += b in predicted and b in gold
+            counts[1] += b in predicted and b not in gold
+            counts[2] += b not in predicted and b in gold
+        primary_n += 1
+        if c.buckets and c.buckets[0] == ex.buckets[0]:
+            primary_ok += 1
+        else:
+            errors.append(f"{ex.id} primary {c.buckets[:1]} != {ex.buckets[0]}: {ex.title}")
+        if ex.relevant:
+            item = Item(
+                id=n,
+                url=f"https://dev.example/{ex.id}",
+                source=ex.source,
+                title=ex.title,
+                text=ex.text,
+                published=ex.published,
+                first_seen=ex.published,
+                language=ex.language,
+                source_country=ex.source_country,
+                classification=c,
+            )
+            items.append(item)
+            gold_story[n] = ex.story
+    stories = build_stories(items)
+    predicted_story = {i: s.id for s in stories for i in s.item_ids}
+    ptp = pfp = pfn = 0
+    for x, y in itertools.combinations(sorted(gold_story), 2):
+        same_gold = gold_story[x] == gold_story[y]
+        same_pred = predicted_story[x] == predicted_story[y]
+        ptp += same_gold and same_pred
+        pfp += same_pred and not same_gold
+        pfn += same_gold and not same_pred
+    by_id = {n: ex for n, ex in enumerate(examples, start=1)}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in predicted_story.items():
+        groups[s].append(i)
+    for members in groups.values():
+        gold_labels = {gold_story[i] for i in members}
+        if len(gold_labels) > 1:
+            errors.append(f"merged stories {sorted(gold_labels)}: {sorted(by_id[i].id for i in members)}")
+    split: dict[str, set[str]] = defaultdict(set)
+    for i, label in gold_story.items():
+        split[label].add(predicted_story[i])
+    for label, preds in split.items():
+        if len(preds) > 1:
+            errors.append(f"split story {label} into {len(preds)} predicted stories")
+    per_bucket = {b: _prf(*bucket_counts[b]) for b in BUCKETS}
+    figures: dict[str, Any] = {
+        "items": len(examples),
+        "relevance": _prf(tp, fp, fn),
+        "buckets": per_bucket,
+        "bucket_macro_f1": round(sum(v["f1"] for v in per_bucket.values()) / len(BUCKETS), 4),
+        "primary_accuracy": round(primary_ok / primary_n, 4) if primary_n else 0.0,
+        "clustering": _prf(ptp, pfp, pfn),
+        "clustered_items": len(items),
+        "stories_predicted": len(stories),
+        "stories_gold": len(set(gold_story.values())),
+    }
+    return figures, errors
+
+
+GATED = [
+    ("relevance", "precision"),
+    ("relevance", "recall"),
+    ("bucket_macro_f1",),
+    ("primary_accuracy",),
+    ("clustering", "precision"),
+    ("clustering", "recall"),
+    ("clustering", "f1"),
+]
+TARGETS = {
+    ("relevance", "precision"): 0.95,
+    ("relevance", "recall"): 0.90,
+    ("primary_accuracy",): 0.85,
+    ("clustering", "f1"): 0.85,
+}
+
+
+def _get(figures: dict[str, Any], path: tuple[str, ...]) -> float:
+    value: Any = figures
+    for key in path:
+        value = value[key]
+    return float(value)
+
+
+def compare(figures: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """Every gated figure that fell below its pinned baseline."""
+    drops = []
+    for path in GATED:
+        now, pinned = _get(figures, path), _get(baseline, path)
+        if now + TOLERANCE < pinned:
+            drops.append(f"{'.'.join(path)}: {now:.4f} < baseline {pinned:.4f}")
+    return drops
+
+
+def table(figures: dict[str, Any]) -> str:
+    lines = [
+        f"Development set: {figures['items']} items ({figures['clustered_items']} relevant, "
+        f"{figures['stories_gold']} gold stories, {figures['stories_predicted']} predicted)",
+        "",
+        "| measure | value | target (SPEC §5) |",
+        "|---|---:|---:|",
+    ]
+    for path in GATED:
+        target = TARGETS.get(path)
+        lines.append(f"| {'.'.join(path)} | {_get(figures, path):.3f} | {target if target else ''} |")
+    lines += ["", "| bucket | precision | recall | F1 |", "|---|---:|---:|---:|"]
+    for b, v in figures["buckets"].items():
+        lines.append(f"| {b} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when below the baseline")
+    parser.add_argument("--write-baseline", action="store_true", help="pin the current figures")
+    parser.add_argument("--errors", action="store_true", help="list every misclassified item")
+    parser.add_argument(
+        "--split",
+        choices=["all", "dev", "test"],
+        default="all",
+        help="dev: the part to tune on; test: the held-out third of the stories",
+    )
+    args = parser.parse_args(argv)
+    classifier = Classifier(load_profile(PROFILE))
+    results = {name: evaluate(load_devset(split=name), classifier) for name in ("all", "dev", "test")}
+    errors = results[args.split][1]
+    for name in ("all", "dev", "test"):
+        print(f"\n## {name}\n")
+        print(table(results[name][0]))
+    if args.errors:
+        print("\n".join(["", *errors]))
+    if args.write_baseline:
+        pinned = {name: r[0] for name, r in results.items()}
+        BASELINE.write_text(json.dumps(pinned, indent=2) + "\n")
+        print(f"\npinned {BASELINE}")
+    if args.check:
+        baseline = json.loads(BASELINE.read_text())
+        drops = [
+            f"{name}: {d}" for name in ("all", "test") for d in compare(results[name][0], baseline[name])
+        ]
+        for d in drops:
+            print(f"BELOW BASELINE: {d}", file=sys.stderr)
+        return 1 if drops else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
