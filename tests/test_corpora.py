@@ -26,6 +26,7 @@ from eval.corpora import (
     check_encodings,
     check_robustness,
     check_sanitising,
+    compare_baseline,
     extract_page,
     feed_file,
     feed_files,
@@ -183,6 +184,13 @@ def test_mojibake_and_scoring_helpers() -> None:
     empty = Extracted("k", None, error="main text too short (12 characters)")
     check, metrics = score_trafilatura({"k": {"file": "f.html", **item}}, {"k": empty})
     assert not check.passed and metrics["empty"] == 1
+
+
+def test_the_gate_fails_when_a_pinned_figure_gets_worse() -> None:
+    pinned = {"x.f1": 0.95, "x.crashes": 0.0, "x.files": 10.0}
+    assert compare_baseline({"x.f1": 0.96, "x.crashes": 0.0, "x.files": 10.0}, pinned) == []
+    worse = compare_baseline({"x.f1": 0.94, "x.crashes": 1.0}, pinned)
+    assert [w.split(":")[0] for w in worse] == ["x.crashes", "x.f1", "x.files"]
 
 
 # --------------------------------------------------------------------------- behaviours the corpora revealed
