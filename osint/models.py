@@ -209,6 +209,8 @@ class Story(BaseModel):
     score: float = 0.0
     score_parts: dict[str, float] = Field(default_factory=dict)
     status: Literal["new", "continuing", "escalating"] = "new"
+    previous: str | None = None
+    """The related story of the weeks before (its lead title and date), when continuing."""
 
 
 # --------------------------------------------------------------------------- report
@@ -233,6 +235,7 @@ class Development(BaseModel):
     story_id: str
     score: float
     status: Literal["new", "continuing", "escalating"] = "new"
+    previous: str | None = None
 
 
 class SectionBlock(BaseModel):
@@ -253,6 +256,8 @@ class Outlook(BaseModel):
     calendar: list[CalendarEvent] = Field(default_factory=list)
     flashpoints: list[Sentence] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
+    previous_indicators: list[str] = Field(default_factory=list)
+    """Last week's rising terms, each with whether this period's items still name them."""
     recommendations: list[Sentence] = Field(default_factory=list)
 
 

@@ -24,6 +24,7 @@ from .classify import Classifier
 from .cluster import build_stories
 from .collect import CollectOptions, ProgressHook, collect_sources
 from .errors import ConfigError, ReportError
+from .history import link_history
 from .http import Fetcher, FetchLimits
 from .locks import exclusive_lock
 from .models import (
@@ -177,7 +178,11 @@ def build_report(
             classifier,
         )
         relevant = [i for i in period if i.classification and i.classification.relevant]
-        stories = build_stories(relevant)
+        previous = [i for i in before if i.classification and i.classification.relevant]
+        stories = link_history(
+            build_stories(relevant), {i.id: i for i in relevant},
+            build_stories(previous), {i.id: i for i in previous},
+        )
         ev = Evidence(
             profile=config.profile,
             start=start,
@@ -185,7 +190,7 @@ def build_report(
             zone=zone,
             items={i.id: i for i in relevant},
             stories=stories,
-            previous=[i for i in before if i.classification and i.classification.relevant],
+            previous=previous,
             previous_weeks=PREVIOUS_WEEKS,
         )
         chosen = _engine(engine)

@@ -166,6 +166,7 @@ def report_json(report: Report, zone: ZoneInfo) -> dict[str, Any]:
                 "sentences": sentences(d.sentences),
                 "buckets": d.buckets,
                 "status": d.status,
+                "previous": d.previous,
                 "score": d.score,
                 "story": d.story_id,
                 "sources": [
@@ -198,6 +199,7 @@ def report_json(report: Report, zone: ZoneInfo) -> dict[str, Any]:
                 ],
                 "flashpoints": _joined(outlook.flashpoints),
                 "indicators": outlook.indicators,
+                "previous_indicators": outlook.previous_indicators,
                 "recommendations": _joined(outlook.recommendations),
             },
         },

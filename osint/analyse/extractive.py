@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from ..models import (
     CalendarEvent,
@@ -195,6 +195,7 @@ class ExtractiveEngine:
             story_id=story.id,
             score=story.score,
             status=story.status,
+            previous=story.previous,
         )
 
     def _executive(self, stories: Sequence[Story]) -> list[Sentence]:
@@ -253,10 +254,12 @@ class ExtractiveEngine:
                 flashpoints.extend(self._pick(story, 1))
             if len(flashpoints) >= 4:
                 break
+        indicators, previous_indicators = self._indicators()
         return Outlook(
             calendar=self._calendar(stories),
             flashpoints=flashpoints,
-            indicators=self._indicators(),
+            indicators=indicators,
+            previous_indicators=previous_indicators,
             recommendations=[],
         )
 
@@ -282,13 +285,7 @@ class ExtractiveEngine:
         ordered = sorted(best.values(), key=lambda e: (e.sort_key, e.sentence.text))
         return ordered[:12]
 
-    def _indicators(self) -> list[str]:
-        """Entities and strong terms named by more items this period than in the weeks before.
-
-        With too little history in the store to compare against, say so and list what was
-        named most this period instead, leaving out what nearly every item names (the
-        capital) and the outlets' own names.
-        """
+    def _indicator_matcher(self) -> TermMatcher:
         p = self._ev.profile
         terms = [
             (t, kind, 1.0)
@@ -299,7 +296,17 @@ class ExtractiveEngine:
         for bucket, spec in p.taxonomy.items():
             for weighted in spec.terms.values():
                 terms.extend((t, bucket, 1.0) for t, w in weighted.items() if w >= 4)
-        matcher = TermMatcher(terms)
+        return TermMatcher(terms)
+
+    def _indicators(self) -> tuple[list[str], list[str]]:
+        """What is rising this period, and what rose last week (is it still named?).
+
+        An indicator is a place, person, institution or strong bucket term named by
+        more items this period than its weekly average before. With too little history
+        in the store to compare against, say so and list what was named most instead,
+        leaving out what nearly every item names (the capital) and the outlets' names.
+        """
+        matcher = self._indicator_matcher()
         outlets = " ".join({i.source.lower() for i in self._ev.items.values()})
 
         def counts(items: Iterable[Item]) -> Counter[str]:
@@ -312,25 +319,42 @@ class ExtractiveEngine:
         total = max(1, len(self._ev.items))
         background = {t for t, n in now.items() if n > 0.6 * total or t.lower() in outlets}
         weeks = max(1, self._ev.previous_weeks)
-        if len(self._ev.previous) < MIN_HISTORY:
+        previous = self._ev.previous
+        if len(previous) < MIN_HISTORY:
             top = [(n, t) for t, n in now.items() if n >= 2 and t not in background]
             top.sort(key=lambda x: (-x[0], x[1]))
             return [
-                f"The store holds {len(self._ev.previous)} relevant items from the {weeks} weeks "
+                f"The store holds {len(previous)} relevant items from the {weeks} weeks "
                 "before this period, too few to tell what is rising; most named this period:"
-            ] + [f"{t}: {n} items" for n, t in top[:8]]
-        before = counts(self._ev.previous)
-        rising = []
-        for term, n in now.items():
-            base = before.get(term, 0) / weeks
-            if term not in background and n >= 2 and n >= 2 * base + 1:
-                rising.append((n - base, term, n, base))
-        rising.sort(key=lambda r: (-r[0], r[1]))
-        return [
+            ] + [f"{t}: {n} items" for n, t in top[:8]], []
+        rising = _rising(now, counts(previous), weeks, background)
+        current = [
             f"{term}: named in {n} items this period (a weekly average of {base:.1f} in the "
             f"{weeks} weeks before)"
-            for _, term, n, base in rising[:8]
+            for term, n, base in rising[:8]
         ]
+        week_start = datetime.combine(self._ev.start, time(0), tzinfo=self._ev.zone) - timedelta(days=7)
+        last_week = [i for i in previous if i.published >= week_start]
+        older = [i for i in previous if i.published < week_start]
+        last = _rising(counts(last_week), counts(older), max(1, weeks - 1), background)
+        followed = [
+            f"{term}: rising last week ({n} items); named in {now.get(term, 0)} items this period"
+            for term, n, _base in last[:8]
+        ]
+        return current, followed
+
+
+def _rising(
+    now: Counter[str], before: Counter[str], weeks: int, background: set[str]
+) -> list[tuple[str, int, float]]:
+    """Terms named in at least two items and more than twice their weekly average before."""
+    rising = []
+    for term, n in now.items():
+        base = before.get(term, 0) / weeks
+        if term not in background and n >= 2 and n >= 2 * base + 1:
+            rising.append((n - base, term, n, base))
+    rising.sort(key=lambda r: (-r[0], r[1]))
+    return [(term, n, base) for _, term, n, base in rising]
 
 
 def _is_list(text: str) -> bool:
