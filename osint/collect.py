@@ -23,7 +23,7 @@ from .errors import ExtractError, FeedError, FetchError
 from .extract import article_from_entry, extract_article
 from .http import Fetcher
 from .models import Article, Entry, SourceConfig, SourceResult
-from .parse import parse_feed, parse_listing
+from .parse import parse_feed_document, parse_listing, usable_entries
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -173,13 +173,17 @@ async def _collect_one(
             result.not_modified = True
             return result
         if src.kind == "feed":
-            entries = parse_feed(
+            doc = parse_feed_document(
                 resp.body,
                 source=src.name,
                 final_url=resp.final_url,
                 content_type=resp.content_type,
                 charset=resp.charset,
             )
+            entries, unlinked = usable_entries(doc, src.name)
+            result.warnings.extend(f"feed: {p}" for p in doc.problems)
+            if unlinked:
+                result.warnings.append(f"{unlinked} entries without an http(s) link were skipped")
         else:
             entries = parse_listing(
                 resp.body,

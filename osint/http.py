@@ -282,8 +282,12 @@ class Fetcher:
         current = url
         hops: list[str] = []
         while True:
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            try:
+                parts = urlsplit(current)
+                hostname = parts.hostname
+            except ValueError:
+                raise FetchError(url, f"refused: malformed URL {current[:200]!r}") from None
+            if parts.scheme not in ("http", "https") or not hostname:
                 raise FetchError(url, f"refused: not an http(s) URL: {current[:200]}")
             host = parts.netloc.lower()
             sem = self._host_locks.setdefault(host, asyncio.Semaphore(self.limits.per_host_concurrency))
@@ -312,7 +316,10 @@ class Fetcher:
                         if len(hops) >= self.limits.max_redirects:
                             raise FetchError(url, f"more than {self.limits.max_redirects} redirects")
                         hops.append(current)
-                        current = urljoin(current, location.strip())
+                        try:
+                            current = urljoin(current, location.strip())
+                        except ValueError:
+                            raise FetchError(url, f"malformed redirect to {location[:200]!r}") from None
                         continue
                     if status == 304:
                         return FetchResult(

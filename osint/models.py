@@ -160,6 +160,8 @@ class SourceResult(BaseModel):
     skipped: str | None = None
     error: str | None = None
     item_errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    """Problems that cost nothing yet (a malformed but readable feed, entries without links)."""
 
 
 # --------------------------------------------------------------------------- stored items

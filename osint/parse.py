@@ -66,7 +66,10 @@ def clean_text(value: str, limit: int, *, html: bool = False) -> str:
 
 def normalize_url(url: str) -> str:
     """The key an article is stored under: lower-case host, no fragment or tracking query."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
     query = "&".join(p for p in parts.query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0]))
     netloc = parts.netloc.lower()
     path = parts.path or "/"
@@ -80,9 +83,12 @@ def absolute_http_url(link: str | None, base: str) -> str | None:
     link = link.strip()
     if not link or len(link) > 2000:
         return None
-    url = urljoin(base, link)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        url = urljoin(base, link)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+    except ValueError:  # e.g. "http://[broken/": unbalanced IPv6 brackets
         return None
     return url
 
@@ -225,21 +231,11 @@ def parse_feed_document(
     )
 
 
-def parse_feed(
-    body: bytes,
-    *,
-    source: str,
-    final_url: str,
-    content_type: str = "",
-    charset: str | None = None,
-) -> list[Entry]:
-    """The entries the collector can use: those with an http(s) link, once per URL.
+def usable_entries(doc: FeedDocument, source: str) -> tuple[list[Entry], int]:
+    """The entries the collector can use (an http(s) link, once per URL) and how many were not.
 
-    :class:`FeedError` when the body is not a feed or yields no such entry.
+    :class:`FeedError` when there are none, so an empty feed is never "nothing new".
     """
-    doc = parse_feed_document(
-        body, source=source, final_url=final_url, content_type=content_type, charset=charset
-    )
     if not doc.entries:
         detail = f" ({'; '.join(doc.problems)})" if doc.problems else ""
         raise FeedError(f"{source}: the feed has no entries{detail}")
@@ -255,7 +251,23 @@ def parse_feed(
         entries.append(entry)
     if not entries:
         raise FeedError(f"{source}: no entry has a usable http(s) link")
-    return entries
+    unlinked = sum(1 for e in doc.entries if not e.url)
+    return entries, unlinked
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    source: str,
+    final_url: str,
+    content_type: str = "",
+    charset: str | None = None,
+) -> list[Entry]:
+    """The entries the collector can use: those with an http(s) link, once per URL."""
+    doc = parse_feed_document(
+        body, source=source, final_url=final_url, content_type=content_type, charset=charset
+    )
+    return usable_entries(doc, source)[0]
 
 
 _DATE_IN_TEXT = re.compile(r"(20\d\d)[-/.](\d{1,2})[-/.](\d{1,2})")

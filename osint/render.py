@@ -42,7 +42,8 @@ def md_escape(value: object) -> str:
     """Text safe to put in Markdown: no markup, links, headings or HTML survive from it."""
     text = " ".join(str(value).split())
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"^([-+=]|\d+\.)", r"\\\1", text)
+    text = re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1. x" would start a list
+    return re.sub(r"^([-+=])", r"\\\1", text)
 
 
 def safe_url(value: object) -> str:

@@ -1,0 +1,144 @@
+"""Rendering treats web text as data in every format, and is deterministic."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import lxml.html
+import pytest
+
+from osint import pipeline
+from osint.models import (
+    AnnexEntry,
+    Coverage,
+    Development,
+    FeedCoverage,
+    Outlook,
+    Report,
+    ReportItem,
+    SectionBlock,
+    Sentence,
+)
+from osint.render import _autoescape, md_escape, render, safe_url
+from osint.settings import PROJECT_ROOT, Settings
+
+from .conftest import DemoRun
+
+TEMPLATES = PROJECT_ROOT / "templates"
+ZONE = ZoneInfo("Asia/Ulaanbaatar")
+EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) # Heading'
+
+
+def hostile_report(tmp_path: Path) -> Report:
+    local = tmp_path / "secret.txt"
+    local.write_text("TOP SECRET LOCAL FILE")
+    s = Sentence(text=f"The minister said {EVIL}.", item_ids=[1], cites=[1])
+    when = datetime(2026, 3, 9, 2, tzinfo=UTC)
+    return Report(
+        title="Mongolia Security Analysis Report", region="Mongolia", slug="mongolia",
+        period_start=date(2026, 3, 6), period_end=date(2026, 3, 13),
+        generated_at=datetime(2026, 3, 14, 6, tzinfo=UTC), engine="extractive",
+        executive_summary=[s],
+        developments=[Development(title=Sentence(text=f"Headline {EVIL}", item_ids=[1], cites=[1]),
+                                  sentences=[s], buckets=["security"], item_ids=[1], story_id="s-1",
+                                  score=1.0)],
+        geopolitical=[SectionBlock(heading="China", sentences=[s])],
+        military=[SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")],
+        outlook=Outlook(indicators=[f"term {EVIL}"]),
+        annex=[AnnexEntry(number=1, item_id=1, title=f'<img src="{local.as_uri()}"> {EVIL}',
+                          url="javascript:alert(4)", source="Evil <b>Outlet</b>", domain="evil.example",
+                          published=when, reliability="F", bucket="security")],
+        items=[ReportItem(item_id=1, url="https://evil.example/a", title=EVIL, source="Evil",
+                          published=when, buckets=["security"], primary="security", cluster="s-1",
+                          relevance=0.9, evidence={})],
+        coverage=Coverage(items=1, outlets=1, by_bucket={"security": 1}, feeds=[
+            FeedCoverage(name="Evil <i>feed</i>", url="https://evil.example/feed", status="failing",
+                         last_error=f"HTTP 500 {EVIL}", items=1)]),
+    )
+
+
+def test_autoescape_applies_to_our_template_names() -> None:
+    assert _autoescape("report.html.j2") and _autoescape("email.html.j2") and _autoescape("feed.xml.j2")
+    assert not _autoescape("report.md.j2")
+
+
+def test_html_keeps_hostile_text_inert(tmp_path: Path) -> None:
+    html = render(hostile_report(tmp_path), "html", TEMPLATES, ZONE).decode()
+    doc = lxml.html.fromstring(html)
+    assert not doc.xpath("//script | //img | //iframe")
+    assert not doc.xpath("//@*[starts-with(name(), 'on')]")
+    assert not [h for h in doc.xpath("//a/@href") if h.lower().startswith("javascript")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_markdown_escapes_markup_links_and_headings(tmp_path: Path) -> None:
+    md = render(hostile_report(tmp_path), "md", TEMPLATES, ZONE).decode()
+    assert not re.search(r"(?<!\\)<(script|img)", md), "only backslash-escaped markup may remain"
+    assert not re.search(r"(?<!\\)\]\(javascript:", md) and "<javascript:" not in md
+    assert "\\[click\\]" in md and "\\# Heading" in md
+    assert md_escape("# Title") == "\\# Title" and md_escape("1. item") == "1\\. item"
+    assert safe_url("javascript:alert(1)") == "#"
+    assert safe_url("https://a.example/x y<z>") == "https://a.example/x%20y%3Cz%3E"
+
+
+def test_pdf_reads_no_local_file_and_embeds_nothing(tmp_path: Path) -> None:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render(hostile_report(tmp_path), "pdf", TEMPLATES, ZONE))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "TOP SECRET" not in text
+    assert "<script>alert(1)</script>" in " ".join(text.split())  # shown as text, not run
+    listed = subprocess.run(["pdfdetach", "-list", str(pdf)], capture_output=True, text=True, check=True)
+    assert listed.stdout.startswith("0 embedded files")
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
+    assert len(images.stdout.strip().splitlines()) == 2  # the header lines only: no image came in
+
+
+def test_pdf_fetcher_refuses_files_and_addresses() -> None:
+    from osint.render import _pdf_fetcher
+
+    fetcher = _pdf_fetcher(TEMPLATES)
+    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data", "https://example.org/x.png"):
+        with pytest.raises(ValueError, match="blocked"):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain,hello") is not None
+
+
+def test_same_store_and_period_render_byte_identical(demo_run: DemoRun, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(demo_run.out.parent)
+    settings = Settings()
+    fixed = datetime(2026, 3, 14, 6, tzinfo=UTC)
+    outputs = []
+    for _ in range(2):
+        report = pipeline.build_report(settings, date(2026, 3, 6), date(2026, 3, 13),
+                                       feeds_path=demo_run.feeds, db_path=demo_run.db, now=fixed)
+        outputs.append({f: render(report, f, TEMPLATES, ZONE) for f in ("html", "md", "json", "pdf")})
+    for fmt in ("html", "md", "json", "pdf"):
+        assert outputs[0][fmt] == outputs[1][fmt], fmt
+
+
+def test_every_sentence_of_every_section_cites_a_period_item(demo_run: DemoRun) -> None:
+    data = json.loads(demo_run.report_file("json").read_text())
+    annex = {a["number"]: a for a in data["annex"]}
+    period_urls = {i["url"] for i in data["items"]}
+    sections = data["sections"]
+    groups = [data["executive_summary_sentences"]]
+    groups += [d["sentences"] for d in data["developments"]]
+    groups += [b["sentences"] for b in sections["geopolitical_blocks"] + sections["military_blocks"]]
+    groups.append([{"text": e["text"], "citations": e["citations"]} for e in sections["outlook"]["calendar"]])
+    count = 0
+    for sentences in groups:
+        for s in sentences:
+            assert s["citations"], s["text"]
+            for n in s["citations"]:
+                assert annex[n]["url"] in period_urls
+            count += 1
+    assert count >= 20
+    cited = {n for group in groups for s in group for n in s["citations"]}
+    cited |= {n for d in data["developments"] for n in d["title_citations"]}
+    assert cited == set(annex), "the annex lists exactly the cited articles"
