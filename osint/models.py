@@ -329,3 +329,50 @@ class Report(BaseModel):
     items: list[ReportItem]
     coverage: Coverage
     notes: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- LLM answers
+# What the LLM engine accepts from a model: JSON of exactly these shapes (unknown keys are
+# refused, so a model that drifts from the format is asked again rather than half-read).
+# Citations are item ids as the prompt numbered them; verification decides what survives.
+
+
+class LLMSentence(_Config):
+    text: str = Field(min_length=1, max_length=1200)
+    citations: list[int] = Field(default_factory=list)
+
+
+class LLMSentences(_Config):
+    """Executive summary: ``{"sentences": [{"text": ..., "citations": [12, 15]}]}``."""
+
+    sentences: list[LLMSentence]
+
+
+class LLMDevelopment(_Config):
+    story: int
+    title: str = Field(min_length=1, max_length=300)
+    sentences: list[LLMSentence]
+
+
+class LLMDevelopments(_Config):
+    """Key developments: one entry per story the prompt numbered."""
+
+    developments: list[LLMDevelopment]
+
+
+class LLMBlock(_Config):
+    key: str
+    sentences: list[LLMSentence]
+
+
+class LLMBlocks(_Config):
+    """Geopolitical and military sections: sentences under the headings the prompt named."""
+
+    blocks: list[LLMBlock]
+
+
+class LLMOutlook(_Config):
+    """Outlook: flashpoints and (only grounded, cited) recommendations."""
+
+    flashpoints: list[LLMSentence] = Field(default_factory=list)
+    recommendations: list[LLMSentence] = Field(default_factory=list)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from .analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from .analyse.base import Engine
+from .analyse.llm import LLMEngine
 from .classify import Classifier
 from .cluster import build_stories
 from .collect import CollectOptions, ProgressHook, collect_sources
@@ -146,10 +147,12 @@ def _classified(store: Store, items: list[Item], classifier: Classifier) -> list
     return out
 
 
-def _engine(name: str) -> Engine:
+def _engine(name: str, settings: Settings, store: Store) -> Engine:
     if name == "extractive":
         return ExtractiveEngine()
-    raise ConfigError(f"unknown engine {name!r}; available: extractive")
+    if name == "llm":
+        return LLMEngine.from_settings(settings, cache=store)
+    raise ConfigError(f"unknown engine {name!r}; available: extractive, llm")
 
 
 def build_report(
@@ -157,12 +160,15 @@ def build_report(
     start: date,
     end: date,
     *,
-    engine: str = "extractive",
+    engine: str | Engine = "extractive",
     feeds_path: Path | None = None,
     db_path: Path | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """The report for the inclusive day range ``start``..``end`` (days in OSINT_TIMEZONE)."""
+    """The report for the inclusive day range ``start``..``end`` (days in OSINT_TIMEZONE).
+
+    ``engine`` is a name (built from settings) or an engine object (tests, embedding).
+    """
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
     config = load_config(feeds_path or settings.feeds)
@@ -193,7 +199,7 @@ def build_report(
             previous=previous,
             previous_weeks=PREVIOUS_WEEKS,
         )
-        chosen = _engine(engine)
+        chosen = _engine(engine, settings, store) if isinstance(engine, str) else engine
         draft, stats = verify_draft(chosen.compose(ev), ev)
         per_source = Counter(i.source for i in relevant)
         states = store.source_states()

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    llm_timeout: float = 120.0
+    """Seconds the LLM endpoint may stay silent before a request counts as timed out."""
 
     def zone(self) -> ZoneInfo:
         """The report's time zone; ``--from/--to`` dates are days in it."""

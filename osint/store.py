@@ -93,8 +93,25 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_llm_cache(db: sqlite3.Connection) -> None:
+    """Answers of the LLM engine, keyed by a hash of (model, prompt name, rendered prompt)."""
+    _script(
+        db,
+        """
+        CREATE TABLE llm_cache (
+            key TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
+    ("llm_cache", _m_llm_cache),
 ]
 
 
@@ -320,6 +337,21 @@ class Store:
                     for item_id, c in results
                 ],
             )
+
+    # ------------------------------------------------------------------ LLM answers
+
+    def cached_llm_response(self, key: str) -> str | None:
+        """The stored answer for a cache key, or None (see :mod:`osint.analyse.llm`)."""
+        row = self.db.execute("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def cache_llm_response(self, key: str, model: str, prompt: str, response: str) -> None:
+        """Keep a usable answer so asking the same question again costs no request."""
+        self.db.execute(
+            "INSERT INTO llm_cache(key, model, prompt, response, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET response = excluded.response, created_at = excluded.created_at",
+            (key, model, prompt, response, _ts(datetime.now(UTC))),
+        )
 
     # ------------------------------------------------------------------ runs
 

@@ -1,9 +1,15 @@
 """Check every sentence of a draft against the items it cites, whatever engine wrote it.
 
-A sentence survives only if it cites at least one item of this period, and every
-number and proper name in it appears in the text of the items it cites. This is what
-lets an analyst trust a line without re-reading every source: an engine that invents
-a figure, a date or a name loses the sentence, and the report says how many it lost.
+A sentence survives only if it cites at least one item of this period and no other,
+and every number (in digits or words), day of a month and proper name in it appears in
+the text of the items it cites. This is what lets an analyst trust a line without
+re-reading every source: an engine that invents a figure, a date, a name or a citation
+loses the sentence, and the report says how many it lost.
+
+Web text stays data: a sentence carrying a link or markup, a sentence that reads like
+an instruction to a model, and a sentence using words its sources hold only in such
+instruction-like passages (an injection echoed by a model) are dropped too; those
+passages never count as support.
 """
 
 from __future__ import annotations
@@ -14,9 +20,34 @@ from dataclasses import dataclass, field
 
 from ..models import Sentence
 from .base import Draft, Evidence
+from .untrusted import has_link_or_markup, instruction_like, split_withheld, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
+    "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+    "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000", "dozen": "12",
+    "dozens": "", "hundreds": "", "thousands": "", "million": "", "millions": "", "billion": "",
+    "billions": "", "trillion": "",
+}  # fmt: skip
+_DIGIT_WORDS = {d: w for w, d in _NUMBER_WORDS.items() if d}
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [(), ("January", "Jan"), ("February", "Feb"), ("March", "Mar"), ("April", "Apr"), ("May",),
+         ("June", "Jun"), ("July", "Jul"), ("August", "Aug"), ("September", "Sep", "Sept"),
+         ("October", "Oct"), ("November", "Nov"), ("December", "Dec")]
+    )
+    for m in names
+}  # fmt: skip
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH_RE})\.? (?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}}) (?P<m2>{_MONTH_RE}))\b"
+    r"|\b20\d\d-(?P<m3>\d\d)-(?P<d3>\d\d)\b"
+)
 
 
 @dataclass
@@ -30,17 +61,50 @@ def _digits(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
-def _names(text: str) -> set[str]:
-    """Capitalised words that are not the first word of the sentence: names, places, bodies."""
+def _names(text: str, entities: frozenset[str] = frozenset()) -> set[str]:
+    """Capitalised words that are not the first word of the sentence: names, places, bodies.
+
+    The first word is capitalised anyway, so it counts only when it is a known entity of
+    the country profile ("Russia ...") or an acronym; acronyms count from two letters (EU).
+    """
     toks = _WORD.findall(text)
     out = set()
     for i, tok in enumerate(toks):
-        if i == 0 or not tok[:1].isupper() or tok.isdigit():
+        if not tok[:1].isupper() or tok.isdigit():
             continue
-        if len(tok) < 3:
+        acronym = len(tok) >= 2 and tok.isupper() and tok.isalpha()
+        if i == 0 and not (acronym or tok.lower() in entities):
+            continue
+        if len(tok) < 3 and not acronym:
             continue
         out.add(tok.lower())
     return out
+
+
+def _days(text: str) -> set[tuple[int, int]]:
+    """(month, day) of every day of a month named in ``text`` ("March 9", "9 March", "2026-03-09")."""
+    out = set()
+    for m in _DAY_MONTH.finditer(text):
+        if m.group("m3"):
+            out.add((int(m.group("m3")), int(m.group("d3"))))
+        else:
+            month = _MONTHS[m.group("m1") or m.group("m2")]
+            out.add((month, int(m.group("d1") or m.group("d2"))))
+    return out
+
+
+def _entities(ev: Evidence) -> frozenset[str]:
+    """Single capitalised words of the profile's names, places, people, bodies, counterparts."""
+    p = ev.profile
+    tables = [p.names, p.places, p.people, p.institutions, *(cp.terms for cp in p.counterparts.values())]
+    return frozenset(
+        w.lower()
+        for table in tables
+        for terms in table.values()
+        for term in terms
+        for w in _WORD.findall(term.rstrip("*"))
+        if w[:1].isupper()
+    )
 
 
 class Verifier:
@@ -48,31 +112,61 @@ class Verifier:
         self._ev = ev
         self._source_words: dict[int, set[str]] = {}
         self._source_digits: dict[int, set[str]] = {}
+        self._source_days: dict[int, set[tuple[int, int]]] = {}
+        self._withheld_words: dict[int, set[str]] = {}
+        self._entities = _entities(ev)
         self.stats = VerifyStats()
 
     def _words_of(self, item_id: int) -> set[str]:
         if item_id not in self._source_words:
             item = self._ev.items[item_id]
-            text = f"{item.title}\n{item.text}"
-            self._source_words[item_id] = {w.lower() for w in _WORD.findall(text)}
+            text, withheld = split_withheld(f"{item.title}\n{item.text}")
+            self._source_words[item_id] = words(text)
             self._source_digits[item_id] = _digits(text)
+            self._source_days[item_id] = _days(text)
+            self._withheld_words[item_id] = words(" ".join(withheld)) - self._source_words[item_id]
         return self._source_words[item_id]
 
     def check(self, sentence: Sentence) -> Sentence | None:
         self.stats.checked += 1
         ids = [i for i in dict.fromkeys(sentence.item_ids) if i in self._ev.items]
         unknown = [i for i in sentence.item_ids if i not in self._ev.items]
-        if not ids:
+        if unknown or not ids:
             return self._drop(sentence, f"cites no item of this period ({unknown or 'none'})")
-        words: set[str] = set()
+        if has_link_or_markup(sentence.text):
+            return self._drop(sentence, "carries a link or markup")
+        if instruction_like(sentence.text):
+            return self._drop(sentence, "reads like an instruction to a model")
+        source_words: set[str] = set()
         digits: set[str] = set()
+        days: set[tuple[int, int]] = set()
+        withheld: set[str] = set()
         for i in ids:
-            words |= self._words_of(i)
+            source_words |= self._words_of(i)
             digits |= self._source_digits[i]
-        missing_numbers = sorted(_digits(sentence.text) - digits)
+            days |= self._source_days[i]
+            withheld |= self._withheld_words[i]
+        own_words = words(sentence.text)
+        echoed = sorted((own_words & withheld) - source_words)
+        if echoed:
+            return self._drop(
+                sentence, f"repeats instruction-like text of its sources: {', '.join(echoed[:5])}"
+            )
+        missing_numbers = sorted(
+            n for n in _digits(sentence.text) - digits if _DIGIT_WORDS.get(n) not in source_words
+        )
+        missing_numbers += sorted(
+            w
+            for w in own_words & _NUMBER_WORDS.keys()
+            if w not in source_words and _NUMBER_WORDS[w] not in digits
+        )
         if missing_numbers:
             return self._drop(sentence, f"numbers not in its sources: {', '.join(missing_numbers)}")
-        missing_names = sorted(n for n in _names(sentence.text) if n not in words)
+        missing_days = sorted(_days(sentence.text) - days)
+        if missing_days:
+            shown = ", ".join(f"{m:02d}-{d:02d}" for m, d in missing_days)
+            return self._drop(sentence, f"dates not in its sources: {shown}")
+        missing_names = sorted(n for n in _names(sentence.text, self._entities) if n not in source_words)
         if missing_names:
             return self._drop(sentence, f"names not in its sources: {', '.join(missing_names[:5])}")
         return sentence.model_copy(update={"item_ids": ids})
