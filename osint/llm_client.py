@@ -123,7 +123,8 @@ class ChatClient:
                 wait = exc.wait if exc.wait is not None else lim.backoff * 2**attempt
                 log.warning("LLM endpoint: %s; retrying in %.1f s", exc.reason, wait)
                 self._sleep(wait)
-        raise LLMUnavailable(f"{last} after {lim.retries + 1} tries")
+        tries = lim.retries + 1
+        raise LLMUnavailable(f"{last} after {tries} {'try' if tries == 1 else 'tries'}")
 
     def _body(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
         body = {**self.parameters(), "messages": list(messages), "stream": False}

@@ -7,6 +7,7 @@ models are plain pydantic models passed from stage to stage; no stage defines it
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
@@ -337,9 +338,24 @@ class Report(BaseModel):
 # Citations are item ids as the prompt numbered them; verification decides what survives.
 
 
+def _item_number(value: object) -> object:
+    """``12``, ``"12"``, ``"[12]"`` or ``"ITEM 12"`` -> 12; anything else is left to fail."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*\[?\s*(?:item|story)?\s*(\d+)\s*\]?\s*", value, re.IGNORECASE)
+        return int(m.group(1)) if m else value
+    return value
+
+
 class LLMSentence(_Config):
     text: str = Field(min_length=1, max_length=1200)
     citations: list[int] = Field(default_factory=list)
+
+    @field_validator("citations", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        """Small models write ``"ITEM 12"`` or a bare ``12``; the meaning is not in doubt."""
+        items = value if isinstance(value, list) else [value]
+        return [_item_number(v) for v in items]
 
 
 class LLMSentences(_Config):
@@ -352,6 +368,11 @@ class LLMDevelopment(_Config):
     story: int
     title: str = Field(min_length=1, max_length=300)
     sentences: list[LLMSentence]
+
+    @field_validator("story", mode="before")
+    @classmethod
+    def _story(cls, value: object) -> object:
+        return _item_number(value)
 
 
 class LLMDevelopments(_Config):

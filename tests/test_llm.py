@@ -315,6 +315,28 @@ def test_5xx_is_retried_with_backoff_then_falls_back(week: Week, llm: LLMServer)
     assert report.executive_summary
 
 
+def test_a_refusing_server_is_not_retried(week: Week, llm: LLMServer) -> None:
+    llm.responder = stub.status(401, body=b'{"error": "invalid api key"}')
+    report = week.report(week.engine(llm, api_key="wrong"))
+    assert len(llm.requests) == 1 and week.naps == []
+    assert all("HTTP 401" in n for n in fallback_notes(report)) and len(fallback_notes(report)) == 5
+    assert "wrong" not in " ".join(report.notes)
+
+
+def test_an_oversized_answer_is_cut_off(week: Week, llm: LLMServer) -> None:
+    llm.responder = lambda req: stub.answer("x" * 50_000)
+    report = week.report(week.engine(llm, max_bytes=10_000))
+    assert len(llm.requests) == 1
+    assert all("larger than 10000 bytes" in n for n in fallback_notes(report))
+
+
+def test_a_week_without_stories_asks_nothing(llm: LLMServer) -> None:
+    week = Week(Path("unused"), Path("unused"), store=None)  # type: ignore[arg-type]
+    draft = week.engine(llm).compose(_evidence())
+    assert llm.requests == [] and draft.model == MODEL
+    assert all(b.empty_note for b in (*draft.geopolitical, *draft.military))
+
+
 # --------------------------------------------------------------------------- cache
 
 
@@ -392,6 +414,12 @@ def test_parse_answer_is_lenient_about_wrapping_and_strict_about_shape() -> None
     for text in (good, f"```json\n{good}\n```", f"Sure! {good} Hope this helps."):
         answer, problem = parse_answer(text, LLMSentences)
         assert answer is not None and answer.sentences[0].citations == [3], problem
+    answer, _ = parse_answer(
+        '{"sentences": [{"text": "x", "citations": ["ITEM 3", "[4]", " 5"]}]}', LLMSentences
+    )
+    assert answer is not None and answer.sentences[0].citations == [3, 4, 5]
+    answer, _ = parse_answer('{"sentences": [{"text": "x", "citations": 7}]}', LLMSentences)
+    assert answer is not None and answer.sentences[0].citations == [7]
     for bad, why in (
         ("no json here", "invalid JSON"),
         ('{"sentences": [}', "invalid JSON"),

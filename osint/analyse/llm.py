@@ -413,7 +413,7 @@ class LLMEngine:
             raise _Unusable(f"endpoint unavailable: {self._down}")
         conversation = list(messages)
         problem = "no answer"
-        for _ in range(self.attempts):
+        for attempt in range(1, self.attempts + 1):
             try:
                 text = self.client.complete(conversation)
             except LLMUnavailable as exc:
@@ -430,7 +430,7 @@ class LLMEngine:
                         key, self.client.model, name, answer.model_dump_json(exclude_defaults=False)
                     )
                 return answer
-            log.warning("%s: unusable answer (%s); asking again", LABELS[name], problem)
+            log.warning("%s: unusable answer %d (%s)", LABELS[name], attempt, problem)
             conversation = [
                 *messages,
                 {"role": "assistant", "content": text[:4000]},
