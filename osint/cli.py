@@ -1,7 +1,9 @@
 """The ``osint`` command: parses arguments, calls the pipeline, turns errors into messages.
 
-Nothing here does pipeline work. Exit codes: 0 done; 1 a run failed; 2 bad
-configuration or an unusable database (nothing could run).
+Nothing here does pipeline work. Exit codes: 0 done; 1 a run failed (for ``run``: the
+report could not be built); 2 bad configuration or an unusable database (nothing could
+run); 3 the report was built but not (or not to everyone) emailed; 4 another run holds
+the lock (nothing was done).
 """
 
 from __future__ import annotations
@@ -9,19 +11,22 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import pipeline
+from . import pipeline, publish, schedule
 from .classify import Classifier
-from .errors import ConfigError, OsintError, StoreError
+from .errors import BusyError, ConfigError, OsintError, StoreError
 from .models import SourceResult
 from .settings import Settings
 from .store import Store
@@ -37,6 +42,8 @@ out = Console()
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_NOT_SENT = 3
+EXIT_BUSY = 4
 
 FeedsOpt = Annotated[
     Path | None, typer.Option("--feeds", help="Sources file [default: feeds.yaml, or OSINT_FEEDS].")
@@ -55,6 +62,8 @@ def _settings() -> Settings:
 
 def _fail(exc: OsintError) -> typer.Exit:
     code = EXIT_CONFIG if isinstance(exc, ConfigError | StoreError) else EXIT_FAILED
+    if isinstance(exc, BusyError):
+        code = EXIT_BUSY
     err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
     return typer.Exit(code)
 
@@ -80,20 +89,22 @@ def _summary_table(results: list[SourceResult]) -> Table:
     table.add_column("Result")
     for r in results:
         if r.error:
-            result = f"[red]error:[/] {r.error}"
+            result = f"[red]error:[/] {escape(r.error)}"
         elif r.skipped:
-            result = f"[yellow]skipped:[/] {r.skipped}"
+            result = f"[yellow]skipped:[/] {escape(r.skipped)}"
         elif r.not_modified:
             result = "not modified"
         else:
             result = "ok"
         if r.item_errors:
             result += f" [yellow]({len(r.item_errors)} item(s) failed)[/]"
-        table.add_row(r.name, str(r.new_items), str(r.seen_items), result)
+        table.add_row(escape(r.name), str(r.new_items), str(r.seen_items), result)
     return table
 
 
-def _collect(settings: Settings, feeds: Path | None, db: Path | None) -> list[SourceResult]:
+@contextmanager
+def _collect_progress() -> Iterator[Callable[[str, int], None]]:
+    """A progress bar on a terminal (nothing otherwise), fed by the collector's hook."""
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -111,14 +122,25 @@ def _collect(settings: Settings, feeds: Path | None, db: Path | None) -> list[So
             elif kind == "advance":
                 bar.advance(task, n)
 
-        results = pipeline.collect(settings, feeds_path=feeds, db_path=db, progress=hook)
+        yield hook
+
+
+def _print_collection(results: list[SourceResult]) -> None:
     out.print(_summary_table(results))
     for r in results:
         for problem in r.item_errors:
-            err.print(f"[yellow]item skipped[/] ({r.name}): {problem}", highlight=False)
+            err.print(f"[yellow]item skipped[/] ({escape(r.name)}): {escape(problem)}", highlight=False)
+        for warning in r.warnings:
+            err.print(f"[yellow]warning[/] ({escape(r.name)}): {escape(warning)}", highlight=False)
     failed = sum(1 for r in results if r.error)
     new = sum(r.new_items for r in results)
     out.print(f"{new} new item(s) from {len(results)} source(s); {failed} source(s) failed.")
+
+
+def _collect(settings: Settings, feeds: Path | None, db: Path | None) -> list[SourceResult]:
+    with _collect_progress() as hook:
+        results = pipeline.collect(settings, feeds_path=feeds, db_path=db, progress=hook)
+    _print_collection(results)
     return results
 
 
@@ -160,37 +182,162 @@ def report(
             settings, from_.date(), to.date(), engine=engine, feeds_path=feeds, db_path=db
         )
         paths = pipeline.write_report(rep, settings, out_dir or settings.out, _parse_formats(format_))
+        paths += publish.rebuild_archive(settings, out_dir or settings.out)
     except OsintError as exc:
         raise _fail(exc) from None
     for p in paths:
         out.print(str(p), highlight=False, soft_wrap=True)
 
 
-def last_complete_week(today: date) -> tuple[date, date]:
-    """Monday..Sunday of the last week that has fully ended before ``today``."""
-    this_monday = today - timedelta(days=today.weekday())
-    return this_monday - timedelta(days=7), this_monday - timedelta(days=1)
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Output directory [default: reports/].")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Email recipients who were sent this report before, again.")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Write the message as <report>.eml beside the report; send nothing.")
+]
+
+
+def _print_send(outcome: publish.SendOutcome) -> bool:
+    """One line per recipient outcome; whether everyone configured has the report."""
+    if outcome.eml is not None:
+        out.print(
+            f"dry run: message written to {outcome.eml} (nothing sent)", highlight=False, soft_wrap=True
+        )
+        return True
+    if outcome.sent:
+        out.print(f"emailed {outcome.report} to {', '.join(outcome.sent)}", highlight=False, soft_wrap=True)
+    if outcome.already:
+        out.print(
+            f"{outcome.report} was sent before to {', '.join(outcome.already)}; not again (--force resends)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if outcome.pdf_omitted_at:
+        err.print(
+            f"[yellow]warning:[/] the PDF was too large for the mail server and was not attached; "
+            f"the message says where it is: {outcome.pdf_omitted_at}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if outcome.error:
+        err.print(
+            f"[bold red]error:[/] {outcome.report} not sent: {outcome.error}", highlight=False, soft_wrap=True
+        )
+    for recipient, why in outcome.refused.items():
+        err.print(
+            f"[bold red]error:[/] {recipient} refused {outcome.report}: {why}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return outcome.complete
 
 
 @app.command()
 def run(
     feeds: FeedsOpt = None,
     db: DbOpt = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Output directory [default: reports/].")
+    out_dir: OutOpt = None,
+    week_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--week-of",
+            formats=["%Y-%m-%d"],
+            help="Report on the week that holds this day instead of the last complete week.",
+        ),
     ] = None,
+    no_email: Annotated[
+        bool, typer.Option("--no-email", help="Build the report but do not email it.")
+    ] = False,
+    force: ForceOpt = False,
+    dry_run: DryRunOpt = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="extractive (default, offline) or llm.")
+    ] = "extractive",
 ) -> None:
-    """The cron entry point: collect, then report on the last complete week."""
+    """The cron entry point: collect, report on the last complete week, email it if mail is configured.
+
+    Exit codes: 0 done; 1 the report could not be built; 2 bad configuration; 3 built but
+    not emailed (to everyone); 4 another run is in progress.
+    """
     try:
         settings = _settings()
-        _collect(settings, feeds, db)
-        start, end = last_complete_week(datetime.now(settings.zone()).date())
-        rep = pipeline.build_report(settings, start, end, feeds_path=feeds, db_path=db)
-        paths = pipeline.write_report(rep, settings, out_dir or settings.out, ["html", "pdf", "md", "json"])
+        with _collect_progress() as hook:
+            outcome = publish.run_weekly(
+                settings,
+                week_of=week_of.date() if week_of else None,
+                feeds_path=feeds,
+                db_path=db,
+                out_dir=out_dir,
+                engine=engine,
+                email=not no_email,
+                force=force,
+                dry_run=dry_run,
+                progress=hook,
+            )
     except OsintError as exc:
         raise _fail(exc) from None
-    for p in paths:
+    _print_collection(outcome.collected)
+    start, end = outcome.period
+    out.print(f"report for {start} to {end}:", highlight=False)
+    for p in [*outcome.paths, *outcome.archive]:
         out.print(str(p), highlight=False, soft_wrap=True)
+    if outcome.mail_skipped:
+        out.print(f"not emailed: {outcome.mail_skipped}", highlight=False)
+    if outcome.send is not None and not _print_send(outcome.send):
+        raise typer.Exit(EXIT_NOT_SENT)
+
+
+@app.command()
+def send(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="A report's file (any format, or its JSON); several reports may be given."),
+    ],
+    db: DbOpt = None,
+    force: ForceOpt = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Email already built reports to OSINT_MAIL_TO (HTML body, plain text, the PDF attached).
+
+    Each report goes once to each recipient; the store remembers, and --force sends again.
+    Exit 3 when a report was not sent to everyone.
+    """
+    complete = True
+    try:
+        settings = _settings()
+        seen: set[str] = set()
+        for path in files:
+            key = str(publish.report_json(path).resolve())
+            if key in seen:
+                continue
+            seen.add(key)
+            outcome = publish.send_report(settings, path, db_path=db, force=force, dry_run=dry_run)
+            complete = _print_send(outcome) and complete
+    except OsintError as exc:
+        raise _fail(exc) from None
+    if not complete:
+        raise typer.Exit(EXIT_NOT_SENT)
+
+
+@app.command(name="schedule")
+def schedule_(feeds: FeedsOpt = None, db: DbOpt = None, out_dir: OutOpt = None) -> None:
+    """Run the weekly job in this process at OSINT_SCHEDULE (cron syntax) in OSINT_TIMEZONE.
+
+    A run missed while the machine was off or asleep happens once at start. Stops on
+    SIGTERM or Ctrl-C after the run in progress, if any, has finished.
+    """
+    logging.getLogger("osint").setLevel(logging.INFO)
+
+    def ready(when: datetime | None) -> None:
+        err.print(f"scheduler started; next run at {when.isoformat() if when else 'never'}", highlight=False)
+
+    try:
+        settings = _settings()
+        schedule.run_scheduler(settings, feeds_path=feeds, db_path=db, out_dir=out_dir, on_ready=ready)
+    except OsintError as exc:
+        raise _fail(exc) from None
+    err.print("scheduler stopped", highlight=False)
 
 
 @app.command()
@@ -235,13 +382,13 @@ def feeds(
     for row in rows:
         color = {"ok": "green", "failing": "red", "disabled": "dim", "new": "yellow"}[str(row["status"])]
         table.add_row(
-            str(row["name"]),
+            escape(str(row["name"])),
             str(row["kind"]),
             str(row["reliability"]),
             f"[{color}]{row['status']}[/]",
             str(row["consecutive_failures"]),
             str(row["last_success"] or "—"),
-            str(row["last_error"] or ""),
+            escape(str(row["last_error"] or "")),
         )
     out.print(table)
 

@@ -397,3 +397,108 @@ class LLMOutlook(_Config):
 
     flashpoints: list[LLMSentence] = Field(default_factory=list)
     recommendations: list[LLMSentence] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- report.json read back
+# What delivery and the archive read from a written report: the JSON file is the one
+# complete, atomically written record of a report, so ``osint send FILE`` and the archive
+# work from the files alone. Unknown keys are ignored (the JSON grows; readers need not).
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DocSentence(_Doc):
+    text: str
+    citations: list[int] = Field(default_factory=list)
+
+
+class DocDevelopment(_Doc):
+    title: str
+    title_citations: list[int] = Field(default_factory=list)
+    summary: str = ""
+    sentences: list[DocSentence] = Field(default_factory=list)
+    buckets: list[str] = Field(default_factory=list)
+    status: str = "new"
+
+
+class DocBlock(_Doc):
+    heading: str
+    sentences: list[DocSentence] = Field(default_factory=list)
+    empty: str | None = None
+
+
+class DocCalendarEvent(_Doc):
+    when: str
+    text: str
+    citations: list[int] = Field(default_factory=list)
+
+
+class DocOutlook(_Doc):
+    calendar: list[DocCalendarEvent] = Field(default_factory=list)
+    flashpoints: str = ""
+    indicators: list[str] = Field(default_factory=list)
+    recommendations: str = ""
+
+
+class DocSections(_Doc):
+    geopolitical_blocks: list[DocBlock] = Field(default_factory=list)
+    military_blocks: list[DocBlock] = Field(default_factory=list)
+    outlook: DocOutlook = Field(default_factory=DocOutlook)
+
+
+class DocAnnexEntry(_Doc):
+    number: int
+    title: str
+    url: str
+    source: str
+    published: str
+    bucket: str | None = None
+    reliability: str = "F"
+
+
+class DocPeriod(_Doc):
+    start: date
+    end: date
+
+
+class DocCoverage(_Doc):
+    items: int = 0
+    outlets: int = 0
+    by_bucket: dict[str, int] = Field(default_factory=dict)
+    feeds: list[FeedCoverage] = Field(default_factory=list)
+
+
+class ReportDocument(_Doc):
+    """A written ``report.json`` (SPEC §3), as read back by delivery and the archive."""
+
+    schema_version: int
+    title: str
+    region: str
+    period: DocPeriod
+    generated_at: datetime
+    engine: str
+    model: str | None = None
+    executive_summary: str = ""
+    executive_summary_sentences: list[DocSentence] = Field(default_factory=list)
+    developments: list[DocDevelopment] = Field(default_factory=list)
+    sections: DocSections = Field(default_factory=DocSections)
+    annex: list[DocAnnexEntry] = Field(default_factory=list)
+    coverage: DocCoverage = Field(default_factory=DocCoverage)
+    notes: list[str] = Field(default_factory=list)
+
+
+class SendRecord(BaseModel):
+    """One recipient's outcome of one report email (a row of the store's ``sends``)."""
+
+    report: str
+    """The report's file stem, ``<slug>-<from>_<to>``: what "the same report" means."""
+    period_start: date
+    period_end: date
+    path: str
+    recipient: str
+    message_id: str | None
+    sent_at: datetime
+    status: Literal["sent", "sent-without-pdf", "refused", "failed"]
+    error: str | None = None

@@ -40,13 +40,27 @@ class Settings(BaseSettings):
     """Seconds between two requests to the same host."""
 
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int | None = None
+    """Default by ``smtp_security``: 25 for none, 587 for starttls, 465 for ssl."""
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_ca_file: Path | None = None
+    """A CA bundle (PEM) to trust for the mail server's certificate, e.g. a company CA."""
+    smtp_timeout: float = 60.0
     mail_from: str | None = None
     mail_to: str = ""
+    mail_mode: Literal["to", "bcc"] = "bcc"
+    """``bcc``: recipients do not see each other (To: undisclosed-recipients); ``to``: they do."""
+    mail_attempts: int = 4
+    """Tries per send when the server is unreachable or answers 4xx (421, 451 ...)."""
+    mail_retry_delay: float = 30.0
+    """Seconds before the second try; doubled before each further one."""
+    reports_url: str | None = None
+    """Public URL of the reports directory, if it is served: used in the feed and in mail."""
     schedule: str = "0 6 * * MON"
+    week_end: str = "sunday"
+    """The weekday a weekly report's period ends on (Monday–Sunday by default)."""
 
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -66,6 +80,10 @@ class Settings(BaseSettings):
 
     def recipients(self) -> list[str]:
         return [a.strip() for a in self.mail_to.split(",") if a.strip()]
+
+    def mail_configured(self) -> bool:
+        """Whether ``osint run`` should email: a server and someone to send to."""
+        return bool(self.smtp_host and self.recipients())
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import StoreError
-from .models import Article, Classification, Entry, Item, SourceConfig, SourceState
+from .models import Article, Classification, Entry, Item, SendRecord, SourceConfig, SourceState
 from .parse import content_hash, normalize_url, resolve_date
 
 
@@ -109,9 +109,32 @@ def _m_llm_cache(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_sends(db: sqlite3.Connection) -> None:
+    """Every email of a report to a recipient, so a re-run mails nobody twice."""
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS sends (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            report TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            path TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            message_id TEXT,
+            sent_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS sends_report ON sends(report, recipient)
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
     ("llm_cache", _m_llm_cache),
+    ("sends", _m_sends),
 ]
 
 
@@ -366,3 +389,44 @@ class Store:
             "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
             (_ts(datetime.now(UTC)), status, json.dumps(stats, default=str), run_id),
         )
+
+    def last_run_started(self, kind: str, statuses: Sequence[str]) -> datetime | None:
+        """When the latest run of ``kind`` that ended in one of ``statuses`` started."""
+        marks = ",".join("?" * len(statuses))
+        row = self.db.execute(
+            f"SELECT MAX(started_at) FROM runs WHERE kind = ? AND status IN ({marks})", (kind, *statuses)
+        ).fetchone()
+        return _dt(row[0]) if row else None
+
+    # ------------------------------------------------------------------ sends
+
+    def record_sends(self, rows: Sequence[SendRecord]) -> None:
+        """Record what happened to each recipient of a report email, in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO sends(report, period_start, period_end, path, recipient, message_id, "
+                "sent_at, status, error) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        r.report,
+                        r.period_start.isoformat(),
+                        r.period_end.isoformat(),
+                        r.path,
+                        r.recipient,
+                        r.message_id,
+                        _ts(r.sent_at),
+                        r.status,
+                        r.error,
+                    )
+                    for r in rows
+                ],
+            )
+
+    def delivered_to(self, report: str) -> set[str]:
+        """Recipients (lower-case addresses) who have been sent ``report`` successfully."""
+        rows = self.db.execute(
+            "SELECT DISTINCT recipient FROM sends "
+            "WHERE report = ? AND status IN ('sent', 'sent-without-pdf')",
+            (report,),
+        )
+        return {str(r[0]) for r in rows}
