@@ -23,9 +23,14 @@ LEAD_TOKENS = 60
 NAME_WEIGHT = {"title": 4.0, "lead": 2.5, "body": 1.0}
 ENTITY_WEIGHT = {"title": 2.0, "lead": 1.2, "body": 0.5}
 REGION_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}
-DOMESTIC_PRIOR = 2.0
+# A national outlet's domestic story often names neither the country nor any entity
+# ("the Prime Minister", "the capital"), so its source alone clears the threshold...
+DOMESTIC_PRIOR = 3.0
+# ...unless its title names another country and nothing of this one: then the outlet is
+# reporting abroad, and the text must bring some evidence of its own.
+DOMESTIC_PRIOR_ABROAD = 1.0
 RELEVANCE_THRESHOLD = 3.0
-SECONDARY_RATIO = 0.45
+SECONDARY_RATIO = 0.35
 MIN_BUCKET_SCORE = 2.0
 
 
@@ -53,6 +58,17 @@ class _Doc:
         return "body"
 
 
+def _one_per_span(hits: list[Hit]) -> list[Hit]:
+    """One hit per stretch of text and category: "учения" is both the term "учения" and the
+    prefix "учени*", but it is one word and must count once (the heavier term speaks)."""
+    best: dict[tuple[str, int, int, int], Hit] = {}
+    for hit in hits:
+        key = (hit.category, hit.start, hit.end, hit.char)
+        if key not in best or (hit.weight, hit.term) > (best[key].weight, best[key].term):
+            best[key] = hit
+    return list(best.values())
+
+
 def _diminishing(count: int) -> float:
     return 1.0 + math.log(count) if count > 0 else 0.0
 
@@ -73,6 +89,9 @@ class Classifier:
             for terms in table.values():
                 rel.extend((t, cat, 1.0) for t in terms)
         self._relevance = TermMatcher(rel)
+        self._abroad = TermMatcher(
+            (t, key, 1.0) for key, cp in profile.counterparts.items() for ts in cp.terms.values() for t in ts
+        )
         buckets: list[tuple[str, str, float]] = []
         for bucket, spec in profile.taxonomy.items():
             for weighted in spec.terms.values():
@@ -96,7 +115,7 @@ class Classifier:
 
     def _relevance_of(self, doc: _Doc, source_country: str | None) -> tuple[float, dict[str, object]]:
         counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        for hit in self._relevance.find(doc.text, doc.tokens):
+        for hit in _one_per_span(self._relevance.find(doc.text, doc.tokens)):
             if hit.category == "ambiguous":
                 continue
             counts[(hit.category, hit.term, doc.region(hit))] += 1
@@ -112,8 +131,14 @@ class Classifier:
         words = max(1, len(doc.tokens))
         density = sum(per_region.values()) * 100.0 / words
         prior = 0.0
+        abroad: list[str] = []
         if source_country and source_country.upper() == self.profile.code.upper():
-            prior = DOMESTIC_PRIOR
+            own_in_title = any(region == "title" for (_c, _t, region) in counts)
+            title = doc.text[: doc.title_chars]
+            abroad = sorted(
+                {h.term for h in _one_per_span(self._abroad.find(title, doc.tokens[: doc.title_len]))}
+            )
+            prior = DOMESTIC_PRIOR_ABROAD if abroad and not own_in_title else DOMESTIC_PRIOR
             score += prior
         evidence: dict[str, object] = {
             "score": round(score, 3),
@@ -122,12 +147,14 @@ class Classifier:
             "mentions_per_100_words": round(density, 2),
             "domestic_source_prior": prior,
         }
+        if abroad:
+            evidence["title_names_abroad"] = abroad
         return score, evidence
 
     def _buckets_of(self, doc: _Doc) -> tuple[list[Bucket], dict[str, object]]:
         per_term: dict[tuple[str, str], list[str]] = defaultdict(list)
         weights: dict[tuple[str, str], float] = {}
-        for hit in self._buckets.find(doc.text, doc.tokens):
+        for hit in _one_per_span(self._buckets.find(doc.text, doc.tokens)):
             per_term[(hit.category, hit.term)].append(doc.region(hit))
             weights[(hit.category, hit.term)] = hit.weight
         scores: dict[str, float] = defaultdict(float)
@@ -143,20 +170,35 @@ class Classifier:
                 scores[cat] += value
                 terms[cat][term] = round(value, 2)
         ranked = sorted(
-            (b for b in BUCKETS if scores.get(b, 0.0) >= MIN_BUCKET_SCORE),
+            (b for b in BUCKETS if scores.get(b, 0.0) > 0.0),
             key=lambda b: (-scores[b], BUCKETS.index(b)),
         )
         chosen: list[Bucket] = []
-        if ranked:
+        basis = "no bucket term"
+        if ranked and scores[ranked[0]] >= MIN_BUCKET_SCORE:
             top = scores[ranked[0]]
-            chosen = [b for b in ranked if scores[b] >= SECONDARY_RATIO * top]
+            floor = max(MIN_BUCKET_SCORE, SECONDARY_RATIO * top)
+            chosen = [b for b in ranked if scores[b] >= floor]
+            basis = "highest score"
+        elif ranked:
+            # Only a stray context word ("visit", "energy"): a best guess, labelled as one.
+            chosen = [ranked[0]]
+            basis = "weak signal only"
         evidence: dict[str, object] = {
             b: {
                 "score": round(scores.get(b, 0.0), 2),
                 "terms": dict(sorted(terms[b].items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
                 "negative": negative.get(b, {}),
+                "in_title": sorted(
+                    t for (c, t), regions in per_term.items() if c == b and "title" in regions
+                ),
             }
             for b in BUCKETS
         }
+        evidence["basis"] = basis
+        evidence["rule"] = (
+            f"primary: highest score >= {MIN_BUCKET_SCORE}; also listed: >= {SECONDARY_RATIO} of it; "
+            f"a term counts x{REGION_FACTOR['title']} in the title, x{REGION_FACTOR['lead']} in the lead"
+        )
         evidence["primary"] = chosen[0] if chosen else None
         return chosen, evidence

@@ -7,8 +7,10 @@ Two passes, because they answer different questions:
    reliable) version is the canonical item and every copy keeps its outlet.
 2. *Stories*: different outlets' own articles about one development. Items are linked
    when their TF-IDF vectors of title and lead are close and they fall within a time
-   window; candidate pairs come from an inverted index of each item's most distinctive
-   words, so cost grows linearly with the number of items.
+   window (in one language; shared names and figures add a little), or, across
+   languages, when they share enough rare names and figures; candidate pairs come from
+   an inverted index of each item's most distinctive words, so cost grows linearly with
+   the number of items.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ NUM_PERM = 64
 COPY_THRESHOLD = 0.5
 STORY_THRESHOLD = 0.20
 ANCHOR_SCALE = 3.0
+# Within one language the words themselves say whether two items tell one development;
+# shared names (a country, its capital, a news agency) only add a little, or every Japan
+# story of a week would be one story. Across languages the names are all there is.
+SAME_LANGUAGE_ANCHOR = 0.15
 AVERAGE_LINK = 0.5
 ANCHOR_STEM = 5
 STORY_WINDOW = timedelta(days=3)
@@ -168,6 +174,17 @@ def _anchors(item: Item) -> set[str]:
     return out
 
 
+def _language(item: Item) -> str:
+    """The item's language tag, or failing that the script most of its title is written in."""
+    if item.language:
+        return item.language.lower().split("-")[0]
+    letters = [c for c in item.title if c.isalpha()]
+    if not letters:
+        return ""
+    scripts = Counter(unicodedata.name(c, "?").split(" ")[0] for c in letters)
+    return min(scripts.items(), key=lambda kv: (-kv[1], kv[0]))[0].lower()
+
+
 def _anchor_weights(anchors: dict[int, set[str]]) -> dict[str, float]:
     df: Counter[str] = Counter(a for s in anchors.values() for a in s)
     n = len(anchors)
@@ -241,13 +258,15 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
         for k in keys[item.id]:
             index[k].append(item.id)
 
+    language = {i.id: _language(i) for i in originals}
+
     def similarity(a: int, b: int) -> float:
         if abs(by_id[a].published - by_id[b].published) > STORY_WINDOW:
             return 0.0
-        return max(
-            _cosine(vectors[a], vectors[b]),
-            _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE,
-        )
+        shared_names = _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE
+        if language[a] == language[b]:
+            return _cosine(vectors[a], vectors[b]) + SAME_LANGUAGE_ANCHOR * shared_names
+        return shared_names
 
     pairs: dict[tuple[int, int], float] = {}
     for item in originals:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from osint.cli import EXIT_BUSY
 from osint.collect import ExtractorPool
 from osint.errors import BusyError, ExtractError
 from osint.locks import exclusive_lock
@@ -313,7 +314,7 @@ def test_two_collects_on_one_store_cannot_overlap(tmp_path: Path) -> None:
             pass
         feeds = write_feeds(tmp_path, [{"name": "X", "url": "http://127.0.0.1:9/x.xml"}])
         code, out = invoke("collect", "--feeds", str(feeds), "--db", str(tmp_path / "o.db"))
-        assert code == 1 and "another collect on this database is running" in out
+        assert code == EXIT_BUSY and "another collect on this database is running" in out
     with exclusive_lock(lock, "collect on this database"):
         pass  # released when the holder is done
 
@@ -367,3 +368,29 @@ def test_kill_minus_nine_leaves_the_store_consistent(srv: HostileServer, tmp_pat
     assert rows(db, "SELECT COUNT(*), COUNT(DISTINCT url_key) FROM items") == [(n, n)]
     invoke("collect", "--feeds", str(feeds), "--db", str(db))
     assert rows(db, "SELECT COUNT(*) FROM items") == [(n,)]
+
+
+def test_markup_in_errors_and_names_is_printed_literally(
+    srv: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text from the web reaches the terminal as text: rich markup in it is not interpreted."""
+    monkeypatch.setenv("COLUMNS", "400")
+    srv.route("/x.xml", lambda h: reply(h, 302, headers={"Location": "ftp://[/]bad[red]/x"}))
+    feeds = write_feeds(tmp_path, [{"name": "Odd [bold]name[/]", "url": srv.url("/x.xml")}])
+    db = tmp_path / "o.db"
+    code, out = invoke("collect", "--feeds", str(feeds), "--db", str(db))
+    assert code == 0, out
+    assert "Odd [bold]name[/]" in out.replace("\n", "")
+    code, out = invoke("feeds", "--feeds", str(feeds), "--db", str(db))
+    assert code == 0 and "ftp://[/]bad[red]/x" in out
+
+
+def test_feed_warnings_and_unlinked_entries_are_reported(srv: HostileServer, tmp_path: Path) -> None:
+    body = rss([("Linked story in Ulaanbaatar", srv.url("/l1"), "Mon, 09 Mar 2026 10:00:00 +0800")])
+    body = body.replace(b"</channel>", b"<item><title>No link at all</title></item></channel>")
+    srv.static("/w.xml", body, "application/rss+xml")
+    srv.static("/l1", page("Linked story"))
+    feeds = write_feeds(tmp_path, [{"name": "W", "url": srv.url("/w.xml")}])
+    code, out = invoke("collect", "--feeds", str(feeds), "--db", str(tmp_path / "o.db"))
+    assert code == 0
+    assert "1 entries without an http(s) link were skipped" in out

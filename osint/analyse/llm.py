@@ -293,7 +293,7 @@ class LLMEngine:
             settings.llm_base_url,
             settings.llm_model,
             settings.llm_api_key,
-            limits=ChatLimits(timeout=settings.llm_timeout),
+            limits=ChatLimits(timeout=settings.llm_timeout, deadline=max(300.0, 2.5 * settings.llm_timeout)),
             user_agent=settings.user_agent,
         )
         return cls(client, PromptSet(settings.prompts_dir), cache=cache)
