@@ -252,8 +252,9 @@ def run(
     force: ForceOpt = False,
     dry_run: DryRunOpt = False,
     engine: Annotated[
-        str, typer.Option("--engine", help="extractive (default, offline) or llm.")
-    ] = "extractive",
+        str | None,
+        typer.Option("--engine", help="extractive or llm [default: OSINT_ENGINE, else extractive]."),
+    ] = None,
 ) -> None:
     """The cron entry point: collect, report on the last complete week, email it if mail is configured.
 
@@ -269,7 +270,7 @@ def run(
                 feeds_path=feeds,
                 db_path=db,
                 out_dir=out_dir,
-                engine=engine,
+                engine=engine or settings.engine,
                 email=not no_email,
                 force=force,
                 dry_run=dry_run,

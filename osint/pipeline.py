@@ -186,8 +186,10 @@ def build_report(
         relevant = [i for i in period if i.classification and i.classification.relevant]
         previous = [i for i in before if i.classification and i.classification.relevant]
         stories = link_history(
-            build_stories(relevant), {i.id: i for i in relevant},
-            build_stories(previous), {i.id: i for i in previous},
+            build_stories(relevant),
+            {i.id: i for i in relevant},
+            build_stories(previous),
+            {i.id: i for i in previous},
         )
         ev = Evidence(
             profile=config.profile,
@@ -258,6 +260,9 @@ def write_report(report: Report, settings: Settings, out_dir: Path, formats: Seq
     paths = []
     for fmt, data in rendered.items():
         path = out_dir / report_filename(report, fmt)
-        write_atomically(path, data)
+        try:
+            write_atomically(path, data)
+        except OSError as exc:
+            raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
         paths.append(path)
     return paths

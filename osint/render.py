@@ -283,7 +283,17 @@ def render_pdf(report: Report, templates_dir: Path, zone: ZoneInfo) -> bytes:
 
 
 def render(report: Report, fmt: str, templates_dir: Path, zone: ZoneInfo) -> bytes:
-    """One format of the report, as the bytes to write."""
+    """One format of the report, as the bytes to write; :class:`ReportError` naming what failed."""
+    try:
+        return _render(report, fmt, templates_dir, zone)
+    except jinja2.TemplateError as exc:
+        where = f" ({exc.name}, line {exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        raise ReportError(f"{fmt} template in {templates_dir}: {exc}{where}") from exc
+    except OSError as exc:
+        raise ReportError(f"{fmt}: cannot read the templates in {templates_dir}: {exc}") from exc
+
+
+def _render(report: Report, fmt: str, templates_dir: Path, zone: ZoneInfo) -> bytes:
     if fmt == "html":
         return render_html(report, templates_dir, zone).encode("utf-8")
     if fmt == "md":

@@ -257,7 +257,9 @@ def weekly_job(
 
     def job() -> None:
         try:
-            outcome = publish.run_weekly(settings, feeds_path=feeds_path, db_path=db_path, out_dir=out_dir)
+            outcome = publish.run_weekly(
+                settings, feeds_path=feeds_path, db_path=db_path, out_dir=out_dir, engine=settings.engine
+            )
         except OsintError as exc:
             log.error("weekly run failed, nothing was built: %s", exc)
             return

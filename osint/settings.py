@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     week_end: str = "sunday"
     """The weekday a weekly report's period ends on (Monday–Sunday by default)."""
 
+    engine: Literal["extractive", "llm"] = "extractive"
+    """The analysis engine of ``osint run`` and ``osint schedule`` (``--engine`` overrides it)."""
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

@@ -31,7 +31,7 @@ from .conftest import DemoRun
 
 TEMPLATES = PROJECT_ROOT / "templates"
 ZONE = ZoneInfo("Asia/Ulaanbaatar")
-EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) # Heading'
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) # Heading"
 
 
 def hostile_report(tmp_path: Path) -> Report:
@@ -40,25 +40,68 @@ def hostile_report(tmp_path: Path) -> Report:
     s = Sentence(text=f"The minister said {EVIL}.", item_ids=[1], cites=[1])
     when = datetime(2026, 3, 9, 2, tzinfo=UTC)
     return Report(
-        title="Mongolia Security Analysis Report", region="Mongolia", slug="mongolia",
-        period_start=date(2026, 3, 6), period_end=date(2026, 3, 13),
-        generated_at=datetime(2026, 3, 14, 6, tzinfo=UTC), engine="extractive",
+        title="Mongolia Security Analysis Report",
+        region="Mongolia",
+        slug="mongolia",
+        period_start=date(2026, 3, 6),
+        period_end=date(2026, 3, 13),
+        generated_at=datetime(2026, 3, 14, 6, tzinfo=UTC),
+        engine="extractive",
         executive_summary=[s],
-        developments=[Development(title=Sentence(text=f"Headline {EVIL}", item_ids=[1], cites=[1]),
-                                  sentences=[s], buckets=["security"], item_ids=[1], story_id="s-1",
-                                  score=1.0)],
+        developments=[
+            Development(
+                title=Sentence(text=f"Headline {EVIL}", item_ids=[1], cites=[1]),
+                sentences=[s],
+                buckets=["security"],
+                item_ids=[1],
+                story_id="s-1",
+                score=1.0,
+            )
+        ],
         geopolitical=[SectionBlock(heading="China", sentences=[s])],
         military=[SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")],
         outlook=Outlook(indicators=[f"term {EVIL}"]),
-        annex=[AnnexEntry(number=1, item_id=1, title=f'<img src="{local.as_uri()}"> {EVIL}',
-                          url="javascript:alert(4)", source="Evil <b>Outlet</b>", domain="evil.example",
-                          published=when, reliability="F", bucket="security")],
-        items=[ReportItem(item_id=1, url="https://evil.example/a", title=EVIL, source="Evil",
-                          published=when, buckets=["security"], primary="security", cluster="s-1",
-                          relevance=0.9, evidence={})],
-        coverage=Coverage(items=1, outlets=1, by_bucket={"security": 1}, feeds=[
-            FeedCoverage(name="Evil <i>feed</i>", url="https://evil.example/feed", status="failing",
-                         last_error=f"HTTP 500 {EVIL}", items=1)]),
+        annex=[
+            AnnexEntry(
+                number=1,
+                item_id=1,
+                title=f'<img src="{local.as_uri()}"> {EVIL}',
+                url="javascript:alert(4)",
+                source="Evil <b>Outlet</b>",
+                domain="evil.example",
+                published=when,
+                reliability="F",
+                bucket="security",
+            )
+        ],
+        items=[
+            ReportItem(
+                item_id=1,
+                url="https://evil.example/a",
+                title=EVIL,
+                source="Evil",
+                published=when,
+                buckets=["security"],
+                primary="security",
+                cluster="s-1",
+                relevance=0.9,
+                evidence={},
+            )
+        ],
+        coverage=Coverage(
+            items=1,
+            outlets=1,
+            by_bucket={"security": 1},
+            feeds=[
+                FeedCoverage(
+                    name="Evil <i>feed</i>",
+                    url="https://evil.example/feed",
+                    status="failing",
+                    last_error=f"HTTP 500 {EVIL}",
+                    items=1,
+                )
+            ],
+        ),
     )
 
 
@@ -108,15 +151,22 @@ def test_pdf_fetcher_refuses_files_and_addresses() -> None:
     assert fetcher.fetch("data:text/plain,hello") is not None
 
 
-def test_same_store_and_period_render_byte_identical(demo_run: DemoRun, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_store_and_period_render_byte_identical(
+    demo_run: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(demo_run.out.parent)
     settings = Settings()
     fixed = datetime(2026, 3, 14, 6, tzinfo=UTC)
     outputs = []
     for _ in range(2):
-        report = pipeline.build_report(settings, date(2026, 3, 6), date(2026, 3, 13),
-                                       feeds_path=demo_run.feeds, db_path=demo_run.db, now=fixed)
+        report = pipeline.build_report(
+            settings,
+            date(2026, 3, 6),
+            date(2026, 3, 13),
+            feeds_path=demo_run.feeds,
+            db_path=demo_run.db,
+            now=fixed,
+        )
         outputs.append({f: render(report, f, TEMPLATES, ZONE) for f in ("html", "md", "json", "pdf")})
     for fmt in ("html", "md", "json", "pdf"):
         assert outputs[0][fmt] == outputs[1][fmt], fmt
@@ -142,3 +192,15 @@ def test_every_sentence_of_every_section_cites_a_period_item(demo_run: DemoRun) 
     cited = {n for group in groups for s in group for n in s["citations"]}
     cited |= {n for d in data["developments"] for n in d["title_citations"]}
     assert cited == set(annex), "the annex lists exactly the cited articles"
+
+
+def test_a_broken_template_is_a_report_error(tmp_path: Path) -> None:
+    from osint.errors import ReportError
+
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "report.md.j2").write_text("{% for x in %}")
+    with pytest.raises(ReportError, match="md template"):
+        render(hostile_report(tmp_path), "md", broken, ZONE)
+    with pytest.raises(ReportError, match="html template"):
+        render(hostile_report(tmp_path), "html", broken, ZONE)
