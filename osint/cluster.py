@@ -38,6 +38,7 @@ ANCHOR_SCALE = 3.0
 # story of a week would be one story. Across languages the names are all there is.
 SAME_LANGUAGE_ANCHOR = 0.15
 AVERAGE_LINK = 0.5
+TITLE_FREE_COSINE = 0.30
 ANCHOR_STEM = 5
 STORY_WINDOW = timedelta(days=3)
 TOP_TERMS = 12
@@ -156,14 +157,14 @@ def _latin(token: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _anchors(item: Item) -> set[str]:
+def _anchors(item: Item, lead_words: int = LEAD_WORDS) -> set[str]:
     """Names and numbers of the title and lead, as script-independent keys.
 
     Different outlets, even in different languages, tell one development with the same
     people, places, organisations and figures; transliterated and cut to a stem they
     meet across Latin and Cyrillic text where the words around them do not.
     """
-    toks = tokenize(item.title) + tokenize(item.text)[:LEAD_WORDS]
+    toks = tokenize(item.title) + tokenize(item.text)[:lead_words]
     out: set[str] = set()
     for t in toks:
         if t.isdigit():
@@ -259,13 +260,17 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
             index[k].append(item.id)
 
     language = {i.id: _language(i) for i in originals}
+    headline_names = {i.id: _anchors(i, lead_words=0) for i in originals}
 
     def similarity(a: int, b: int) -> float:
         if abs(by_id[a].published - by_id[b].published) > STORY_WINDOW:
             return 0.0
         shared_names = _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE
         if language[a] == language[b]:
-            return _cosine(vectors[a], vectors[b]) + SAME_LANGUAGE_ANCHOR * shared_names
+            cosine = _cosine(vectors[a], vectors[b])
+            if cosine < TITLE_FREE_COSINE and not headline_names[a] & headline_names[b]:
+                return 0.0  # neighbouring topics: no name in common in their headlines
+            return cosine + SAME_LANGUAGE_ANCHOR * shared_names
         return shared_names
 
     pairs: dict[tuple[int, int], float] = {}

@@ -81,19 +81,12 @@ def test_json_follows_the_spec_and_every_citation_resolves(demo_run: DemoRun) ->
 
 
 def test_demo_covers_the_seed_developments(demo_run: DemoRun) -> None:
+    """Each development of seed 001 that the corpus holds is a Key Development of its own."""
     data = json.loads(demo_run.report_file("json").read_text())
-    titles = " ".join(d["title"] + " " + d["summary"] for d in data["developments"]).lower()
-    for topic in (
-        "khaan quest",
-        "cyber",
-        "middle east",
-        "altanbulag",
-        "51.9",
-        "eu",
-        "water",
-        "general staff",
-    ):
-        assert topic in titles, topic
+    titles = [d["title"].lower() for d in data["developments"]]
+    for topic in ("khaan quest", "cyberattacks", "middle east", "altanbulag", "51.9", "eu delegation",
+                  "water compact", "general staff"):
+        assert sum(topic in t for t in titles) == 1, (topic, titles)
     irrelevant = [i for i in data["items"] if "kazakhstan" in i["title"].lower()]
     assert not irrelevant, "items about other countries must not be reported as relevant"
 
