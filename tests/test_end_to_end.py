@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 
 import lxml.html
+from pypdf import PdfReader
 
 from .conftest import DemoRun, invoke
 
@@ -119,6 +120,11 @@ def test_pdf_reads_back_with_every_section(demo_run: DemoRun) -> None:
         ["pdfdetach", "-list", str(pdf)], capture_output=True, check=True, text=True
     ).stdout
     assert attachments.startswith("0 embedded files")
+    reader = PdfReader(pdf)
+    bookmarks = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert [b for b in bookmarks if b in SECTIONS] == SECTIONS, bookmarks
+    dests = {str(a.get_object().get("/Dest")) for p in reader.pages for a in (p.get("/Annots") or [])}
+    assert {d for d in dests if d.startswith("ref-")}, "citations link to the annex entries"
 
 
 def test_feeds_json_reports_health(demo_run: DemoRun) -> None:
