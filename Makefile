@@ -11,7 +11,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-uti
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lint eval eval-corpora bench clean
+.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -41,17 +41,23 @@ eval-corpora: setup ## Feed normaliser and extractor over ../shared/corpora (COR
 	$(BIN)/python -m eval.corpora --corpora "$(CORPORA)"
 
 test: setup ## Lint, type-check and run the test suite
-	$(BIN)/ruff check osint tests
+	$(BIN)/ruff check osint tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: setup ## ruff and mypy only
-	$(BIN)/ruff check osint tests
-	$(BIN)/ruff format --check osint tests || true
+	$(BIN)/ruff check osint tests bench
+	$(BIN)/ruff format --check osint tests bench || true
 	$(BIN)/mypy
 
 eval: setup ## Relevance, bucket and story-clustering figures on the labelled set, against the pinned baseline
 	$(BIN)/python -m eval.sorting --check
+
+bench: setup ## Benchmarks side by side with trafilatura, written to bench/results.md (PROFILE=1: cProfile summaries)
+	$(BIN)/python -m bench.run $(if $(PROFILE),--profile)
+
+bench-collect: setup ## Only the collection benchmark (osint collect vs trafilatura --feed), to bench/results-collect.md
+	$(BIN)/python -m bench.run --only collect --out bench/results-collect.md
 
 clean: ## Remove the virtualenv, caches and generated reports
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*
