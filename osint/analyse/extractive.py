@@ -34,6 +34,7 @@ SUMMARY_STORIES = 5
 PARAGRAPH_SENTENCES = 3
 NO_REPORTING = "No reporting this period."
 MIN_HISTORY = 10
+SAME_EVENT_OVERLAP = 0.3
 _STOP = frozenset(
     [
         "the",
@@ -249,9 +250,10 @@ class ExtractiveEngine:
 
     def _outlook(self, stories: Sequence[Story]) -> Outlook:
         flashpoints: list[Sentence] = []
+        risk = self._risk_matcher()
         for story in stories:
             if "security" in story.buckets[:1]:
-                flashpoints.extend(self._pick(story, 1))
+                flashpoints.extend(self._pick(story, 1, must=risk))
             if len(flashpoints) >= 4:
                 break
         indicators, previous_indicators = self._indicators()
@@ -278,12 +280,34 @@ class ExtractiveEngine:
                             text=cand.text, item_ids=self._cites_for(cand.text, story, cand.item_id)
                         ),
                     )
-        # One line per date and story keeps the calendar readable; the most central wins.
-        best: dict[tuple[date, str], CalendarEvent] = {}
-        for (key, story_id), event in events.items():
-            best.setdefault((key, story_id), event)
-        ordered = sorted(best.values(), key=lambda e: (e.sort_key, e.sentence.text))
-        return ordered[:12]
+        # One line per date and event: stories are in importance order and candidates in
+        # centrality order, so the first sentence seen for an event is the one kept; a later
+        # one naming the same date in mostly the same words tells the same appointment.
+        kept: list[CalendarEvent] = []
+        seen_words: dict[date, list[frozenset[str]]] = {}
+        for event in events.values():
+            words = frozenset(_bag(event.sentence.text))
+            same_day = seen_words.setdefault(event.sort_key, [])
+            if any(_overlap(words, other) >= SAME_EVENT_OVERLAP for other in same_day):
+                continue
+            same_day.append(words)
+            kept.append(event)
+        return sorted(kept, key=lambda e: (e.sort_key, e.sentence.text))[:12]
+
+    def _risk_matcher(self) -> TermMatcher:
+        """Strong security terms of the taxonomy: a flashpoint sentence must name a risk."""
+        spec = self._ev.profile.taxonomy.get("security")
+        terms = (
+            []
+            if spec is None
+            else [
+                (t, "security", 1.0)
+                for weighted in spec.terms.values()
+                for t, w in weighted.items()
+                if w >= 3
+            ]
+        )
+        return TermMatcher(terms)
 
     def _indicator_matcher(self) -> TermMatcher:
         p = self._ev.profile
