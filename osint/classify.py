@@ -10,12 +10,21 @@ national agency rarely names its own country in a domestic story.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
+from . import terms as term_matching
 from .models import BUCKETS, Bucket, Classification, CountryProfile
 from .terms import Hit, TermMatcher, tokenize
+
+# Stored decisions are reused only while the rules that made them are unchanged: the
+# rules are this module and the term matcher, so their source is part of the key.
+RULES_VERSION = hashlib.sha1(
+    Path(__file__).read_bytes() + Path(term_matching.__file__).read_bytes()
+).hexdigest()[:12]
 
 LEAD_TOKENS = 60
 
@@ -78,6 +87,7 @@ class Classifier:
 
     def __init__(self, profile: CountryProfile) -> None:
         self.profile = profile
+        self._profile_hash = hashlib.sha1(profile.model_dump_json().encode()).hexdigest()[:16]
         rel: list[tuple[str, str, float]] = []
         for cat, table in (
             ("name", profile.names),
@@ -99,6 +109,10 @@ class Classifier:
             for weighted in spec.negative.values():
                 buckets.extend((t, "-" + bucket, float(w)) for t, w in weighted.items())
         self._buckets = TermMatcher(buckets)
+
+    def fingerprint(self, source_country: str | None) -> str:
+        """What a stored decision depends on: this code's rules, the profile, the source's country."""
+        return f"{RULES_VERSION}:{self._profile_hash}:{(source_country or '').upper()}"
 
     def classify(self, title: str, text: str, source_country: str | None = None) -> Classification:
         """Relevance, buckets (primary first) and the evidence for both."""

@@ -22,8 +22,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from datasketch import MinHash, MinHashLSH
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 from .models import BUCKETS, Bucket, Item, Story
 from .terms import tokenize
@@ -42,6 +44,8 @@ TITLE_FREE_COSINE = 0.30
 ANCHOR_STEM = 5
 STORY_WINDOW = timedelta(days=3)
 TOP_TERMS = 12
+VECTOR_TERMS = 64
+MAX_POSTINGS = 60
 LEAD_WORDS = 120
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
 
@@ -63,6 +67,8 @@ def _words(text: str) -> list[str]:
 
 
 def _minhash(words: Sequence[str]) -> MinHash:
+    from datasketch import MinHash  # imports scipy (0.4 s): only the report path pays it
+
     m = MinHash(num_perm=NUM_PERM, seed=7)
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
     m.update_batch([s.encode("utf-8") for s in shingles])
@@ -94,6 +100,8 @@ def _priority(item: Item) -> tuple[object, ...]:
 
 def find_copies(items: Sequence[Item]) -> dict[int, int]:
     """Syndicated copy id -> canonical item id."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM)
     hashes: dict[int, MinHash] = {}
     for item in items:
@@ -137,8 +145,11 @@ def _vectors(items: Sequence[Item]) -> dict[int, dict[str, float]]:
     vectors: dict[int, dict[str, float]] = {}
     for item_id, counts in docs.items():
         vec = {w: (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors[item_id] = {w: v / norm for w, v in vec.items() if v > 0}
+        # The strongest terms carry the similarity; the tail only costs time.
+        top = sorted(((w, v) for w, v in vec.items() if v > 0), key=lambda wv: (-wv[1], wv[0]))
+        top = top[:VECTOR_TERMS]
+        norm = math.sqrt(sum(v * v for _w, v in top)) or 1.0
+        vectors[item_id] = {w: v / norm for w, v in top}
     return vectors
 
 
@@ -277,7 +288,7 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
     for item in originals:
         for k in keys[item.id]:
             postings = index[k]
-            if len(postings) > 200:
+            if len(postings) > MAX_POSTINGS:  # a word in that many items distinguishes none
                 continue
             for other in postings:
                 pair = (min(item.id, other), max(item.id, other))

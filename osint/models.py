@@ -196,6 +196,8 @@ class Item(BaseModel):
     reliability: Reliability = "C"
     source_country: str | None = None
     classification: Classification | None = None
+    classified_with: str | None = None
+    """Fingerprint of the profile and source country behind ``classification``."""
 
 
 class Story(BaseModel):

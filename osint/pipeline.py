@@ -98,6 +98,9 @@ def _collect_locked(
                 )
 
         results = asyncio.run(main())
+        # Classify what was just stored, so a report finds the decisions already made.
+        fresh = _with_source_info(store.unclassified_items(), config.feeds)
+        _classified(store, fresh, Classifier(config.profile))
         stats = {
             "sources": len(results),
             "new_items": sum(r.new_items for r in results),
@@ -137,13 +140,19 @@ def _with_source_info(items: Sequence[Item], feeds: FeedsFile) -> list[Item]:
 
 
 def _classified(store: Store, items: list[Item], classifier: Classifier) -> list[Item]:
+    """Items with their classification: the stored one while the profile is unchanged."""
     results = []
     out = []
     for item in items:
+        fingerprint = classifier.fingerprint(item.source_country)
+        if item.classification is not None and item.classified_with == fingerprint:
+            out.append(item)
+            continue
         c = classifier.classify(item.title, item.text, item.source_country)
-        results.append((item.id, c))
-        out.append(item.model_copy(update={"classification": c}))
-    store.save_classifications(results)
+        results.append((item.id, c, fingerprint))
+        out.append(item.model_copy(update={"classification": c, "classified_with": fingerprint}))
+    if results:
+        store.save_classifications(results)
     return out
 
 
@@ -185,12 +194,7 @@ def build_report(
         )
         relevant = [i for i in period if i.classification and i.classification.relevant]
         previous = [i for i in before if i.classification and i.classification.relevant]
-        stories = link_history(
-            build_stories(relevant),
-            {i.id: i for i in relevant},
-            build_stories(previous),
-            {i.id: i for i in previous},
-        )
+        stories = link_history(build_stories(relevant), {i.id: i for i in relevant}, previous)
         ev = Evidence(
             profile=config.profile,
             start=start,

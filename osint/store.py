@@ -131,10 +131,16 @@ def _m_sends(db: sqlite3.Connection) -> None:
     )
 
 
+def _m_classified_with(db: sqlite3.Connection) -> None:
+    """Which profile (and source country) decided an item's stored classification."""
+    db.execute("ALTER TABLE items ADD COLUMN classified_with TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _m001_initial),
     ("llm_cache", _m_llm_cache),
     ("sends", _m_sends),
+    ("classified_with", _m_classified_with),
 ]
 
 
@@ -312,6 +318,11 @@ class Store:
         )
         return [self._item(r) for r in rows]
 
+    def unclassified_items(self) -> list[Item]:
+        """Items no profile has judged yet (new since the last collect or report)."""
+        rows = self.db.execute("SELECT * FROM items WHERE classified_with IS NULL ORDER BY id")
+        return [self._item(r) for r in rows]
+
     def count_items(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
 
@@ -342,22 +353,27 @@ class Store:
             extraction=row["extraction"],
             extraction_note=row["extraction_note"],
             classification=cls,
+            classified_with=row["classified_with"],
         )
 
-    def save_classifications(self, results: Sequence[tuple[int, Classification]]) -> None:
-        """Record each item's relevance and buckets (irrelevant items are kept, only marked)."""
+    def save_classifications(self, results: Sequence[tuple[int, Classification, str]]) -> None:
+        """Record each item's relevance and buckets (irrelevant items are kept, only marked)
+        with the fingerprint of the profile that decided, so an unchanged profile is not
+        asked again."""
         with self.transaction() as db:
             db.executemany(
-                "UPDATE items SET relevant = ?, relevance = ?, buckets = ?, evidence = ? WHERE id = ?",
+                "UPDATE items SET relevant = ?, relevance = ?, buckets = ?, evidence = ?, "
+                "classified_with = ? WHERE id = ?",
                 [
                     (
                         int(c.relevant),
                         c.relevance,
                         json.dumps(c.buckets),
                         json.dumps(c.evidence, ensure_ascii=False, sort_keys=True),
+                        fingerprint,
                         item_id,
                     )
-                    for item_id, c in results
+                    for item_id, c, fingerprint in results
                 ],
             )
 

@@ -6,9 +6,15 @@ import json
 import re
 import sqlite3
 import subprocess
+from datetime import date
 
 import lxml.html
+import pytest
 from pypdf import PdfReader
+
+from osint import pipeline
+from osint.classify import Classifier
+from osint.settings import Settings
 
 from .conftest import DemoRun, invoke
 
@@ -135,3 +141,22 @@ def test_feeds_json_reports_health(demo_run: DemoRun) -> None:
     for row in rows:
         assert set(row) >= {"name", "url", "status", "last_error", "consecutive_failures", "last_success"}
         assert row["status"] == "ok" and row["last_success"]
+
+
+def test_collect_classifies_and_reports_reuse_the_decisions(
+    demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = sqlite3.connect(demo_run.db)
+    assert db.execute("SELECT COUNT(*) FROM items WHERE classified_with IS NULL").fetchone() == (0,)
+    # Items outside any reported period were classified too: collect did it, not the report.
+    assert db.execute("SELECT COUNT(*) FROM items WHERE published > '2026-03-20' AND relevant IS NOT NULL"
+                      ).fetchone()[0] >= 1
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("classified again although the profile did not change")
+
+    monkeypatch.setattr(Classifier, "classify", refuse)
+    monkeypatch.chdir(demo_run.out.parent)
+    report = pipeline.build_report(Settings(), date(2026, 3, 6), date(2026, 3, 13),
+                                   feeds_path=demo_run.feeds, db_path=demo_run.db)
+    assert report.coverage.items > 20

@@ -40,9 +40,7 @@ def test_new_continuing_and_escalating() -> None:
         item(13, "Pipeline route across the steppe debated", PIPELINE + " A new route was shown.", 10, "Wire"),
         item(14, "Dzud threatens herds in the west", DZUD, 11, "Montsame"),
     ]
-    stories = link_history(
-        build_stories(now), {i.id: i for i in now}, build_stories(before), {i.id: i for i in before}
-    )
+    stories = link_history(build_stories(now), {i.id: i for i in now}, before)
     by_item = {i: s for s in stories for i in s.item_ids}
     assert by_item[11].status == "continuing"
     assert by_item[11].previous == "Khaan Quest planners meet in Ulaanbaatar (2026-03-02)"
@@ -52,5 +50,5 @@ def test_new_continuing_and_escalating() -> None:
 
 def test_without_history_everything_is_new() -> None:
     now = [item(1, "Dzud threatens herds", DZUD, 10, "Montsame")]
-    (story,) = link_history(build_stories(now), {1: now[0]}, [], {})
+    (story,) = link_history(build_stories(now), {1: now[0]}, [])
     assert story.status == "new"

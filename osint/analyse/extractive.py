@@ -34,6 +34,8 @@ SUMMARY_STORIES = 5
 PARAGRAPH_SENTENCES = 3
 NO_REPORTING = "No reporting this period."
 MIN_HISTORY = 10
+MAX_ITEMS_QUOTED = 12
+CALENDAR_STORIES = 80  # the calendar reads the most important stories of the period
 SAME_EVENT_OVERLAP = 0.3
 _STOP = frozenset(
     [
@@ -96,13 +98,6 @@ def _bag(text: str) -> Counter[str]:
     return Counter(w for w in (t.lower() for t in tokenize(text)) if w not in _STOP and len(w) > 2)
 
 
-def _cos(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(w, 0) for w, v in a.items())
-    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
-
-
 class ExtractiveEngine:
     """Deterministic, offline composition from source sentences."""
 
@@ -111,6 +106,9 @@ class ExtractiveEngine:
     def compose(self, ev: Evidence) -> Draft:
         self._ev = ev
         self._cache: dict[str, list[_Candidate]] = {}
+        self._norm_cache: dict[int, str] = {}
+        self._match_cache: dict[tuple[int, str], bool] = {}
+        self._alive: list[TermMatcher] = []
         stories = ev.stories
         top = stories[:MAX_DEVELOPMENTS]
         developments = [self._development(s) for s in top]
@@ -131,9 +129,21 @@ class ExtractiveEngine:
         needle = _norm(text)
         ids = [own]
         for item_id in story.item_ids:
-            if item_id != own and needle in _norm(self._ev.items[item_id].text):
+            if item_id != own and needle in self._normalised(item_id):
                 ids.append(item_id)
         return ids
+
+    def _normalised(self, item_id: int) -> str:
+        if item_id not in self._norm_cache:
+            self._norm_cache[item_id] = _norm(self._ev.items[item_id].text)
+        return self._norm_cache[item_id]
+
+    def _mentions(self, matcher: TermMatcher, text: str) -> bool:
+        key = (id(matcher), text)
+        if key not in self._match_cache:
+            self._alive.append(matcher)  # a live object's id is never reused, so the key holds
+            self._match_cache[key] = bool(matcher.find(text))
+        return self._match_cache[key]
 
     def _candidates(self, story: Story) -> list[_Candidate]:
         if story.id in self._cache:
@@ -144,11 +154,15 @@ class ExtractiveEngine:
             centroid.update(_bag(item.title))
             centroid.update(_bag(item.title))
             centroid.update(_bag(item.text))
+        centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
         found: list[_Candidate] = []
-        for item in items:
+        # The earliest, most reliable originals tell a story; a long tail adds cost, not news.
+        for item in items[:MAX_ITEMS_QUOTED]:
             for pos, sent in enumerate(quotable_sentences(item.text)):
                 bag = _bag(sent)
-                score = _cos(bag, centroid) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
+                dot = sum(v * centroid.get(w, 0) for w, v in bag.items())
+                norm = math.sqrt(sum(v * v for v in bag.values())) or 1.0
+                score = dot / (norm * centroid_norm) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
                 found.append(_Candidate(sent, item.id, pos, score, frozenset(bag)))
         found.sort(key=lambda c: (-c.score, c.item_id, c.position))
         self._cache[story.id] = found
@@ -167,7 +181,7 @@ class ExtractiveEngine:
         chosen: list[_Candidate] = []
         avoid_words = [frozenset(_bag(a)) for a in avoid]
         for cand in self._candidates(story):
-            if must is not None and not must.find(cand.text):
+            if must is not None and not self._mentions(must, cand.text):
                 continue
             if skip_lists and _is_list(cand.text):
                 continue
@@ -210,11 +224,18 @@ class ExtractiveEngine:
         blocks: list[SectionBlock] = []
         profile = self._ev.profile
         used: list[str] = []
+        anyone = TermMatcher(
+            (t, key, 1.0) for key, cp in profile.counterparts.items() for ts in cp.terms.values() for t in ts
+        )
+        named: dict[str, set[str]] = {}  # story id -> counterparts its quoted items name at all
+        for story in stories:
+            items = [self._ev.items[i] for i in story.item_ids if i not in story.copies][:MAX_ITEMS_QUOTED]
+            named[story.id] = {h.category for i in items for h in anyone.find(i.title + "\n" + i.text)}
         for key, cp in profile.counterparts.items():
             matcher = TermMatcher((t, key, 1.0) for terms in cp.terms.values() for t in terms)
             sentences: list[Sentence] = []
             for story in stories:
-                if not {"diplomacy", "economy"} & set(story.buckets):
+                if not {"diplomacy", "economy"} & set(story.buckets) or key not in named[story.id]:
                     continue
                 picked = self._pick(story, 1, must=matcher, avoid=used, skip_lists=True)
                 sentences.extend(picked)
@@ -267,7 +288,7 @@ class ExtractiveEngine:
 
     def _calendar(self, stories: Sequence[Story]) -> list[CalendarEvent]:
         events: dict[tuple[date, str], CalendarEvent] = {}
-        for story in stories:
+        for story in stories[:CALENDAR_STORIES]:
             for cand in self._candidates(story):
                 for when, key in future_dates(cand.text, self._ev.end):
                     k = (key, story.id)
