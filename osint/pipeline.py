@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from .analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from .analyse.base import Engine
-from .analyse.llm import LLMEngine
 from .classify import Classifier
 from .cluster import build_stories
 from .collect import CollectOptions, ProgressHook, collect_sources
@@ -100,7 +99,8 @@ def _collect_locked(
         results = asyncio.run(main())
         # Classify what was just stored, so a report finds the decisions already made.
         fresh = _with_source_info(store.unclassified_items(), config.feeds)
-        _classified(store, fresh, Classifier(config.profile))
+        if fresh:
+            _classified(store, fresh, Classifier(config.profile))
         stats = {
             "sources": len(results),
             "new_items": sum(r.new_items for r in results),
@@ -160,6 +160,8 @@ def _engine(name: str, settings: Settings, store: Store) -> Engine:
     if name == "extractive":
         return ExtractiveEngine()
     if name == "llm":
+        from .analyse.llm import LLMEngine  # its client and prompts load only when asked for
+
         return LLMEngine.from_settings(settings, cache=store)
     raise ConfigError(f"unknown engine {name!r}; available: extractive, llm")
 
