@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -56,6 +59,20 @@ WorkerFn = Callable[[bytes, str, str], Article]
 WORKER_START_TIMEOUT = 120.0
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: leave when the collector dies, even by ``kill -9``.
+
+    A worker idles on its task queue; with its parent gone nothing would ever end it.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _loaded(fn: WorkerFn) -> bool:
     """A no-op task: unpickling ``fn`` in the worker imports everything it needs."""
     return callable(fn)
@@ -76,7 +93,12 @@ class ExtractorPool:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
 
     async def _warm(self, pool: ProcessPoolExecutor) -> None:
         """Start every worker (and import what it runs) before any page's clock starts.

@@ -319,6 +319,20 @@ def test_two_collects_on_one_store_cannot_overlap(tmp_path: Path) -> None:
         pass  # released when the holder is done
 
 
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid"], capture_output=True, text=True, check=True).stdout
+    return [int(a) for a, b in (line.split() for line in out.splitlines()[1:]) if int(b) == pid]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie is dead but not yet reaped by init
+        return fh.read().split()[2] != "Z"
+
+
 def test_kill_minus_nine_leaves_the_store_consistent(srv: HostileServer, tmp_path: Path) -> None:
     """A collect killed mid-run loses nothing stored and the next run completes it, once."""
     n = 12
@@ -355,8 +369,14 @@ def test_kill_minus_nine_leaves_the_store_consistent(srv: HostileServer, tmp_pat
         deadline = time.monotonic() + 30
         while len(rows(db, "SELECT 1 FROM items")) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
+        workers = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        # Its extraction workers notice and leave: a crashed collector leaves no orphans.
+        deadline = time.monotonic() + 30
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)], "orphaned extraction workers"
     finally:
         release.set()
         if proc.poll() is None:
