@@ -294,6 +294,8 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
                 pair = (min(item.id, other), max(item.id, other))
                 if other != item.id and pair not in pairs:
                     pairs[pair] = similarity(*pair)
+    # Only pairs that can matter are kept for merging (the rest cost memory at scale).
+    pairs = {pair: sim for pair, sim in pairs.items() if sim > 0.0}
     # Merge the closest pairs first; two groups join only when they are close on average,
     # so one shared name cannot chain unrelated developments together.
     group_of: dict[int, list[int]] = {i.id: [i.id] for i in originals}

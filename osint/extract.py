@@ -12,7 +12,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from .errors import ExtractError
@@ -78,6 +77,8 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
     if len(html) > MAX_HTML_BYTES:
         raise ExtractError(f"page is larger than {MAX_HTML_BYTES} bytes")
     try:
+        import trafilatura  # here, not at the top: only extraction workers need it (0.15 s)
+
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True
         )
