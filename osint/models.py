@@ -303,6 +303,7 @@ class ReportItem(BaseModel):
     url: str
     title: str
     source: str
+    domain: str
     published: datetime
     buckets: list[Bucket]
     primary: Bucket | None

@@ -93,24 +93,22 @@ def _context(report: Report, zone: ZoneInfo) -> dict[str, Any]:
     groups["other"] = []
     for entry in report.annex:
         groups[entry.bucket or "other"].append(entry)
-    outlets: Counter[tuple[str, str]] = Counter()
-    for item in report.items:
-        outlets[(item.source, _domain(item.url))] += 1
     failing = [f for f in report.coverage.feeds if f.status == "failing"]
     return {
         "r": report,
         "zone": zone,
         "generated": report.generated_at.astimezone(zone),
         "annex_groups": [(k, v) for k, v in groups.items() if v],
-        "outlets": sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0])),
+        "outlets": _outlets(report),
         "failing": failing,
         "label": lambda b: BUCKET_LABELS.get(b, "Other"),
     }
 
 
-def _domain(url: str) -> str:
-    host = urlsplit(url).netloc.lower()
-    return host[4:] if host.startswith("www.") else host
+def _outlets(report: Report) -> list[tuple[tuple[str, str], int]]:
+    """(outlet, domain) -> items of the period, most items first: the annex's outlet table."""
+    counts = Counter((item.source, item.domain) for item in report.items)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def render_html(report: Report, templates_dir: Path, zone: ZoneInfo, *, for_pdf: bool = False) -> str:
@@ -145,9 +143,6 @@ def report_json(report: Report, zone: ZoneInfo) -> dict[str, Any]:
             "citation": a.number,
         }
 
-    outlets: Counter[tuple[str, str]] = Counter()
-    for item in report.items:
-        outlets[(item.source, _domain(item.url))] += 1
     outlook = report.outlook
     return {
         "schema_version": 1,
@@ -221,7 +216,7 @@ def report_json(report: Report, zone: ZoneInfo) -> dict[str, Any]:
         ],
         "sources": [
             {"name": name, "domain": domain, "items": n}
-            for (name, domain), n in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))
+            for (name, domain), n in _outlets(report)
         ],
         "annex": [
             {

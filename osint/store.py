@@ -323,9 +323,6 @@ class Store:
         rows = self.db.execute("SELECT * FROM items WHERE classified_with IS NULL ORDER BY id")
         return [self._item(r) for r in rows]
 
-    def count_items(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0])
-
     @staticmethod
     def _item(row: sqlite3.Row) -> Item:
         cls = None

@@ -80,6 +80,7 @@ def hostile_report(tmp_path: Path) -> Report:
                 url="https://evil.example/a",
                 title=EVIL,
                 source="Evil",
+                domain="evil.example",
                 published=when,
                 buckets=["security"],
                 primary="security",

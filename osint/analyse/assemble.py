@@ -106,6 +106,7 @@ def assemble_report(
             url=i.url,
             title=i.title,
             source=i.source,
+            domain=domain_of(i.url),
             published=i.published,
             buckets=list(i.classification.buckets) if i.classification else [],
             primary=_primary(i),
