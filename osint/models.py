@@ -230,6 +230,10 @@ class Sentence(BaseModel):
     text: str
     item_ids: list[int]
     cites: list[int] = Field(default_factory=list)
+    kind: Literal["fact", "assessment"] = "fact"
+    """A fact restates its cited items; an assessment is a judgement resting on them (SPEC §4)."""
+    author: str | None = None
+    """Who wrote an assessment: the engine (``llm:<model>``) or the analyst's user name."""
 
 
 class Development(BaseModel):
