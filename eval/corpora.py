@@ -43,7 +43,8 @@ from lxml import etree
 from osint.errors import ExtractError, FeedError
 from osint.extract import extract_article
 from osint.models import Entry, FeedDocument
-from osint.parse import normalize_url, parse_feed, parse_feed_document
+from osint.parse import parse_feed, parse_feed_document
+from osint.urls import normalize_url
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPORA = HERE.parent.parent / "shared" / "corpora"

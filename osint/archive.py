@@ -14,7 +14,6 @@ that XML 1.0 cannot carry.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from pydantic import ValidationError
 
 from .models import ReportDocument
 from .render import environment, safe_url
+from .text import strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ FEED = "feed.xml"
 FORMATS = ("html", "pdf", "md", "json")
 TOP_DEVELOPMENTS = 5
 FEED_ENTRIES = 52
-_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ID_NAMESPACE = uuid.UUID("5b0c8a5e-3c6f-4d0e-9a53-7f1c0b6a2e41")
 
 
@@ -79,7 +78,7 @@ def scan_reports(out_dir: Path) -> list[ArchiveEntry]:
 
 def xml_text(value: object) -> str:
     """Text XML 1.0 can carry (it has no escape for most control characters)."""
-    return _XML_INVALID.sub("", str(value))
+    return strip_controls(str(value))
 
 
 def render_archive(

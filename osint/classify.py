@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import terms as term_matching
 from .models import BUCKETS, Bucket, Classification, CountryProfile
-from .terms import Hit, TermMatcher, tokenize
+from .terms import Hit, TermMatcher
+from .text import tokenize
 
 # Stored decisions are reused only while the rules that made them are unchanged: the
 # rules are this module and the term matcher, so their source is part of the key.

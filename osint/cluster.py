@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 from .models import BUCKETS, Bucket, Item, Story
-from .terms import tokenize
+from .text import content_words, dot, tfidf, tokenize
 
 SHINGLE = 5
 NUM_PERM = 64
@@ -48,23 +48,6 @@ VECTOR_TERMS = 64
 MAX_POSTINGS = 60
 LEAD_WORDS = 120
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
-
-STOPWORDS = frozenset(
-    """a an the and or but of in on at to for from by with as is are was were be been being it
-    its this that these those he she they them his her their we our you your i not no has have
-    had will would can could should may might must do does did said says say also than then
-    there here which who whom whose what when where why how all any each more most other some
-    such only own same so too very just into over after before about against between during
-    under up down out off again further once new one two three year years week weeks day days
-    month months mr ms mrs dr и в во на с со по за к ко от до из у о об что как это не но а же
-    для при также был была были было будет то его ее их он она они мы вы я ба нь юм болон энэ
-    тэр гэж гэсэн байна байгаа байсан бол ч нь хийх""".split()
-)
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in (t.lower() for t in tokenize(text)) if w not in STOPWORDS]
-
 
 def _minhash(words: Sequence[str]) -> MinHash:
     from datasketch import MinHash  # imports scipy (0.4 s): only the report path pays it
@@ -105,7 +88,7 @@ def find_copies(items: Sequence[Item]) -> dict[int, int]:
     lsh = MinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM)
     hashes: dict[int, MinHash] = {}
     for item in items:
-        words = _words(item.text)
+        words = content_words(item.text)
         if len(words) < SHINGLE * 2:
             continue
         mh = _minhash(words)
@@ -134,23 +117,12 @@ def find_copies(items: Sequence[Item]) -> dict[int, int]:
 
 def _vectors(items: Sequence[Item]) -> dict[int, dict[str, float]]:
     """Unit TF-IDF vectors of title (counted twice) and lead."""
-    docs: dict[int, Counter[str]] = {}
+    bags = []
     for item in items:
-        words = _words(item.title) * 2 + _words(item.text)[:LEAD_WORDS]
-        docs[item.id] = Counter(w for w in words if len(w) > 2 and not w.isdigit())
-    df: Counter[str] = Counter()
-    for counts in docs.values():
-        df.update(counts.keys())
-    n = len(docs)
-    vectors: dict[int, dict[str, float]] = {}
-    for item_id, counts in docs.items():
-        vec = {w: (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in counts.items()}
-        # The strongest terms carry the similarity; the tail only costs time.
-        top = sorted(((w, v) for w, v in vec.items() if v > 0), key=lambda wv: (-wv[1], wv[0]))
-        top = top[:VECTOR_TERMS]
-        norm = math.sqrt(sum(v * v for _w, v in top)) or 1.0
-        vectors[item_id] = {w: v / norm for w, v in top}
-    return vectors
+        words = content_words(item.title) * 2 + content_words(item.text)[:LEAD_WORDS]
+        bags.append(Counter(w for w in words if len(w) > 2 and not w.isdigit()))
+    vectors = tfidf(bags, top_terms=VECTOR_TERMS)
+    return {item.id: vec for item, vec in zip(items, vectors, strict=True)}
 
 
 _CYRILLIC = dict(
@@ -206,12 +178,6 @@ def _anchor_weights(anchors: dict[int, set[str]]) -> dict[str, float]:
 def _weighted_jaccard(a: set[str], b: set[str], idf: dict[str, float]) -> float:
     union = sum(idf[x] for x in sorted(a | b))
     return sum(idf[x] for x in sorted(a & b)) / union if union else 0.0
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(w, 0.0) for w, v in a.items())
 
 
 def _story_id(members: Sequence[Item]) -> str:
@@ -278,7 +244,7 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
             return 0.0
         shared_names = _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE
         if language[a] == language[b]:
-            cosine = _cosine(vectors[a], vectors[b])
+            cosine = dot(vectors[a], vectors[b])  # unit vectors
             if cosine < TITLE_FREE_COSINE and not headline_names[a] & headline_names[b]:
                 return 0.0  # neighbouring topics: no name in common in their headlines
             return cosine + SAME_LANGUAGE_ANCHOR * shared_names

@@ -40,13 +40,13 @@ from .errors import ConfigError, DeliveryError
 from .models import DocSentence, ReportDocument
 from .render import environment
 from .settings import Settings
+from .text import has_controls, strip_controls
 
 log = logging.getLogger(__name__)
 
 Security = Literal["none", "starttls", "ssl"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
 SUBJECT_LIMIT = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _CITED = re.compile(r"\s*(.+?)\s\[(\d+(?:,\s*\d+)*)\](?=\s|$)", re.DOTALL)
 
 
@@ -115,7 +115,7 @@ class MailConfig:
 def check_address(value: str, setting: str, *, display_name: bool = False) -> str:
     """An address from the settings, refused when it could smuggle a header or is malformed."""
     text = value.strip()
-    if _CONTROL.search(text):
+    if has_controls(text, hidden=True):
         raise ConfigError(f"{setting}: {text!r} contains control characters")
     name, addr = parseaddr(text)
     if not addr or "@" not in addr or (name and not display_name) or " " in addr:
@@ -189,7 +189,7 @@ def header_text(value: object, limit: int = SUBJECT_LIMIT) -> str:
     breaks included) becomes ``= ?``; runs of space collapse.
     """
     text = unicodedata.normalize("NFC", str(value))
-    text = _CONTROL.sub(" ", text)
+    text = strip_controls(text, hidden=True, keep="", replacement=" ")
     text = text.replace("=?", "= ?")
     text = " ".join(text.split())
     if len(text) > limit:

@@ -16,7 +16,8 @@ from lxml import etree
 
 from .errors import ExtractError
 from .models import Article, Entry
-from .parse import absolute_http_url, clean_text
+from .text import clean_text
+from .urls import absolute_http_url
 
 MIN_TEXT_CHARS = 200
 MAX_HTML_BYTES = 4 * 1024 * 1024

@@ -10,35 +10,25 @@ reported now by more outlets, or by at least twice as many items, as before.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from .models import Item, Story
-from .terms import tokenize
+from .text import content_words, dot, tfidf, tokenize
 
 CONTINUITY_THRESHOLD = 0.35
 TOP_TERMS = 10
 MAX_ITEMS = 12
 LEAD_WORDS = 80
-_STOP = frozenset(
-    """the a an and or of in on at to for from by with as is are was were be been it its this that
-    said will has have had not also which who their his her they on over after more than new""".split()
-)
 
 
 def _bag(items: Sequence[Item]) -> Counter[str]:
     bag: Counter[str] = Counter()
     for item in items:
-        words = tokenize(item.title) * 2 + tokenize(item.text)[:LEAD_WORDS]
-        bag.update(w for w in (t.lower() for t in words) if len(w) > 2 and w not in _STOP)
+        lead = " ".join(tokenize(item.text)[:LEAD_WORDS])
+        words = content_words(item.title) * 2 + content_words(lead)
+        bag.update(w for w in words if len(w) > 2)
     return bag
-
-
-def _unit(bag: Counter[str], idf: dict[str, float]) -> dict[str, float]:
-    vec = {w: (1 + math.log(c)) * idf.get(w, 0.0) for w, c in bag.items()}
-    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {w: v / norm for w, v in vec.items() if v > 0}
 
 
 def link_history(
@@ -56,23 +46,18 @@ def link_history(
         return list(stories)
     now_bags = [_bag([items[i] for i in s.item_ids[:MAX_ITEMS]]) for s in stories]
     old_bags = [_bag([i]) for i in previous_items]
-    df: Counter[str] = Counter()
-    for bag in (*now_bags, *old_bags):
-        df.update(bag.keys())
-    n = len(now_bags) + len(old_bags)
-    idf = {w: math.log((1 + n) / (1 + c)) for w, c in df.items()}
-    old_vecs = [_unit(b, idf) for b in old_bags]
+    vectors = tfidf([*now_bags, *old_bags])
+    now_vecs, old_vecs = vectors[: len(now_bags)], vectors[len(now_bags) :]
     index: dict[str, list[int]] = defaultdict(list)
     for k, vec in enumerate(old_vecs):
         for w in _top(vec):
             index[w].append(k)
     linked = []
-    for story, bag in zip(stories, now_bags, strict=True):
-        vec = _unit(bag, idf)
+    for story, vec in zip(stories, now_vecs, strict=True):
         candidates = sorted({k for w in _top(vec) for k in index.get(w, ())})
         close = []
         for k in candidates:
-            sim = sum(v * old_vecs[k].get(w, 0.0) for w, v in sorted(vec.items()))
+            sim = dot(vec, old_vecs[k])
             if sim >= CONTINUITY_THRESHOLD:
                 close.append((sim, k))
         if not close:

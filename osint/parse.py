@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import calendar
 import codecs
-import hashlib
 import io
 import re
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
@@ -24,6 +23,8 @@ from lxml import etree
 
 from .errors import FeedError
 from .models import Entry, FeedDocument
+from .text import clean_text, fold_space
+from .urls import absolute_http_url, normalize_url
 
 MAX_ENTRIES = 500
 MAX_TITLE = 500
@@ -31,66 +32,17 @@ MAX_SUMMARY = 20_000
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.IGNORECASE | re.DOTALL)
 _ENTITY_DECL = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _XML_DECL_ENCODING = re.compile(rb"\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _UTF16_32_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 _INVALID_BYTES = re.compile("[\udc80-\udcff]+")
 _CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
-_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_cid$|mc_eid$)", re.IGNORECASE)
 
 
 def strip_doctype(body: bytes) -> bytes:
     """Remove the DOCTYPE and entity declarations so no entity can expand."""
     body = _DOCTYPE.sub(b"", body, count=1)
     return _ENTITY_DECL.sub(b"", body)
-
-
-def clean_text(value: str, limit: int, *, html: bool = False) -> str:
-    """Markup-free, whitespace-folded text, at most ``limit`` characters.
-
-    ``html`` says the value is HTML even without a tag, so its entities (``Q&amp;A``)
-    are decoded too. Control characters are dropped: they are never text.
-    """
-    value = _CONTROL.sub("", value)
-    if html or "<" in value:
-        try:
-            value = lxml.html.fromstring(value).text_content()
-        except (etree.ParserError, ValueError):
-            value = _TAGS.sub(" ", value)
-    value = _SPACE.sub(" ", value).strip()
-    return value[:limit]
-
-
-def normalize_url(url: str) -> str:
-    """The key an article is stored under: lower-case host, no fragment or tracking query."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    query = "&".join(p for p in parts.query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0]))
-    netloc = parts.netloc.lower()
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
-
-
-def absolute_http_url(link: str | None, base: str) -> str | None:
-    """``link`` made absolute against ``base``; None unless it is http(s)."""
-    if not link:
-        return None
-    link = link.strip()
-    if not link or len(link) > 2000:
-        return None
-    try:
-        url = urljoin(base, link)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return None
-    except ValueError:  # e.g. "http://[broken/": unbalanced IPv6 brackets
-        return None
-    return url
 
 
 def _entry_date(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -128,7 +80,7 @@ def _describe_problem(exc: BaseException) -> str:
         text = f"unknown character encoding: {exc}"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return _SPACE.sub(" ", text).strip()[:300]
+    return fold_space(text)[:300]
 
 
 def _legacy_bytes(match: re.Match[str]) -> str:
@@ -341,21 +293,3 @@ def parse_listing(
     if not entries:
         raise FeedError(f"{source}: no article links found on the listing page")
     return entries
-
-
-def resolve_date(
-    published: datetime | None, first_seen: datetime, now: datetime | None = None
-) -> tuple[datetime, bool]:
-    """The date an item is filed under, and whether it was estimated (missing or future)."""
-    now = now or datetime.now(UTC)
-    if published is None:
-        return first_seen, True
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    if published > now + timedelta(days=1):
-        return first_seen, True
-    return published.astimezone(UTC), False
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(_SPACE.sub(" ", text).strip().lower().encode()).hexdigest()[:32]

@@ -3,12 +3,13 @@
 Pure date arithmetic, shared by ``osint run`` and the scheduler so both agree on the
 period. A week is the seven days ending on ``OSINT_WEEK_END`` (default Sunday, so
 Monday–Sunday); "the last complete week" is the latest such week whose last day is
-before today, so a run on the week's own last day reports on the week before.
+before today, so a run on the week's own last day reports on the week before. And which
+day an item belongs to when its source gives no date, or one in the future.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import ConfigError
 
@@ -41,3 +42,17 @@ def last_complete_week(today: date, week_end: int) -> tuple[date, date]:
     if end >= today:
         start, end = start - timedelta(days=7), end - timedelta(days=7)
     return start, end
+
+
+def resolve_date(
+    published: datetime | None, first_seen: datetime, now: datetime | None = None
+) -> tuple[datetime, bool]:
+    """The date an item is filed under, and whether it was estimated (missing or future)."""
+    now = now or datetime.now(UTC)
+    if published is None:
+        return first_seen, True
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    if published > now + timedelta(days=1):
+        return first_seen, True
+    return published.astimezone(UTC), False

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from .errors import StoreError
 from .models import Article, Classification, Entry, Item, SendRecord, SourceConfig, SourceState
-from .parse import content_hash, normalize_url, resolve_date
+from .periods import resolve_date
+from .urls import content_hash, normalize_url
 
 
 def _ts(value: datetime | None) -> str | None:

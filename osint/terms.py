@@ -17,14 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\w+")
+from .text import tokenize
+
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Word tokens in their original case; punctuation splits (``U.S.`` -> ``U``, ``S``;
-    ``Mongolia's`` -> ``Mongolia``, ``s``), so possessives and hyphenated forms match."""
-    return _TOKEN.findall(text)
 
 
 @dataclass(frozen=True)

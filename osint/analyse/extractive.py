@@ -8,8 +8,6 @@ carries the same sentence. Where a section has no material it says so.
 
 from __future__ import annotations
 
-import calendar
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,7 +23,8 @@ from ..models import (
     Sentence,
     Story,
 )
-from ..terms import TermMatcher, tokenize
+from ..terms import TermMatcher
+from ..text import MONTH_NAMES, MONTH_PATTERN, MONTHS, content_words, dot, tokenize, unit, words
 from .base import Draft, Evidence
 from .sentences import quotable_sentences
 
@@ -37,48 +36,6 @@ MIN_HISTORY = 10
 MAX_ITEMS_QUOTED = 12
 CALENDAR_STORIES = 80  # the calendar reads the most important stories of the period
 SAME_EVENT_OVERLAP = 0.3
-_STOP = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "its",
-        "this",
-        "that",
-        "said",
-        "will",
-        "has",
-        "have",
-        "had",
-        "not",
-        "also",
-        "which",
-        "who",
-        "their",
-        "his",
-        "her",
-        "they",
-    ]
-)
 
 
 @dataclass
@@ -91,11 +48,11 @@ class _Candidate:
 
 
 def _norm(text: str) -> str:
-    return " ".join(t.lower() for t in tokenize(text))
+    return " ".join(words(text))
 
 
 def _bag(text: str) -> Counter[str]:
-    return Counter(w for w in (t.lower() for t in tokenize(text)) if w not in _STOP and len(w) > 2)
+    return Counter(content_words(text, min_length=3))
 
 
 class ExtractiveEngine:
@@ -154,15 +111,13 @@ class ExtractiveEngine:
             centroid.update(_bag(item.title))
             centroid.update(_bag(item.title))
             centroid.update(_bag(item.text))
-        centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+        centroid_unit = unit(centroid)
         found: list[_Candidate] = []
         # The earliest, most reliable originals tell a story; a long tail adds cost, not news.
         for item in items[:MAX_ITEMS_QUOTED]:
             for pos, sent in enumerate(quotable_sentences(item.text)):
                 bag = _bag(sent)
-                dot = sum(v * centroid.get(w, 0) for w, v in bag.items())
-                norm = math.sqrt(sum(v * v for v in bag.values())) or 1.0
-                score = dot / (norm * centroid_norm) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
+                score = dot(unit(bag), centroid_unit) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
                 found.append(_Candidate(sent, item.id, pos, score, frozenset(bag)))
         found.sort(key=lambda c: (-c.score, c.item_id, c.position))
         self._cache[story.id] = found
@@ -307,11 +262,11 @@ class ExtractiveEngine:
         kept: list[CalendarEvent] = []
         seen_words: dict[date, list[frozenset[str]]] = {}
         for event in events.values():
-            words = frozenset(_bag(event.sentence.text))
+            event_words = frozenset(_bag(event.sentence.text))
             same_day = seen_words.setdefault(event.sort_key, [])
-            if any(_overlap(words, other) >= SAME_EVENT_OVERLAP for other in same_day):
+            if any(_overlap(event_words, other) >= SAME_EVENT_OVERLAP for other in same_day):
                 continue
-            same_day.append(words)
+            same_day.append(event_words)
             kept.append(event)
         return sorted(kept, key=lambda e: (e.sort_key, e.sentence.text))[:12]
 
@@ -413,9 +368,7 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-_MONTHS = {m: i for i, m in enumerate(calendar.month_name) if m}
-_MONTHS.update({m: i for i, m in enumerate(calendar.month_abbr) if m and m != "May"})
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = MONTH_PATTERN
 _FUTURE_CUE = re.compile(
     r"\b(will|shall|scheduled|expected|plans?|planned|upcoming|ahead of|to be held|is to|are to|"
     r"set to|due to|next|forthcoming|would)\b",
@@ -447,7 +400,7 @@ def future_dates(text: str, after: date) -> list[tuple[str, date]]:
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
             taken.append(m.span())
-            month = _MONTHS[m.group("month").rstrip(".")]
+            month = MONTHS[m.group("month").rstrip(".")]
             year_s = m.groupdict().get("year")
             day_s = m.groupdict().get("day")
             year = int(year_s) if year_s else after.year
@@ -464,9 +417,9 @@ def future_dates(text: str, after: date) -> list[tuple[str, date]]:
             if not (after < day <= date(after.year + 1, after.month, min(after.day, 28))):
                 continue
             label = (
-                f"{calendar.month_name[month]} {day.day}, {year}"
+                f"{MONTH_NAMES[month - 1]} {day.day}, {year}"
                 if day_s
-                else f"{calendar.month_name[month]} {year}"
+                else f"{MONTH_NAMES[month - 1]} {year}"
             )
             found.setdefault(day, label)
     grouped: dict[str, date] = defaultdict(lambda: date.max)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ..text import MONTH_ABBREVIATIONS
+
 _ABBREV = {
     "mr",
     "mrs",
@@ -37,18 +39,6 @@ _ABBREV = {
     "corp",
     "jr",
     "sr",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
     "u.s",
     "u.k",
     "u.n",
@@ -59,7 +49,7 @@ _ABBREV = {
     "dept",
     "govt",
     "min",
-}
+} | {abbr.lower() for abbr in MONTH_ABBREVIATIONS}
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”»)]*\s+(?=[\"'“«(]?[A-ZА-ЯЁӨҮ0-9])")
 _DATELINE = re.compile(
     r"^\s*[A-ZА-ЯЁӨҮ][A-ZА-ЯЁӨҮ .'-]{2,40},?\s*"  # ULAANBAATAR,

@@ -18,11 +18,11 @@ reaches the report only through verification. Both ask this module the same ques
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from ..text import strip_controls
+from ..text import words as text_words
 from .sentences import split_sentences
 
-_KEEP_CONTROLS = frozenset("\n\t")
 _FENCE_RUN = re.compile(r"<{2,}|>{2,}")
 
 _INSTRUCTION_PATTERNS = [
@@ -50,14 +50,11 @@ _LINK_OR_MARKUP = re.compile(
     r"|`",  # code spans
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def strip_hidden(text: str) -> str:
     """``text`` without invisible format characters and control characters (newlines kept)."""
-    return "".join(
-        ch for ch in text if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs")
-    )
+    return strip_controls(text, hidden=True, keep="\n\t")
 
 
 def neutralise_fences(text: str) -> str:
@@ -90,4 +87,4 @@ def has_link_or_markup(text: str) -> bool:
 
 def words(text: str) -> set[str]:
     """The lower-cased word tokens of ``text``."""
-    return {w.lower() for w in _WORD.findall(text)}
+    return set(text_words(text))

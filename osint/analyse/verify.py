@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..models import Sentence
+from ..text import MONTH_PATTERN, MONTHS, tokenize
 from .base import Draft, Evidence
 from .untrusted import has_link_or_markup, instruction_like, split_withheld, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
     "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14",
@@ -34,16 +34,7 @@ _NUMBER_WORDS = {
     "billions": "", "trillion": "",
 }  # fmt: skip
 _DIGIT_WORDS = {d: w for w, d in _NUMBER_WORDS.items() if d}
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [(), ("January", "Jan"), ("February", "Feb"), ("March", "Mar"), ("April", "Apr"), ("May",),
-         ("June", "Jun"), ("July", "Jul"), ("August", "Aug"), ("September", "Sep", "Sept"),
-         ("October", "Oct"), ("November", "Nov"), ("December", "Dec")]
-    )
-    for m in names
-}  # fmt: skip
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = MONTH_PATTERN
 _DAY_MONTH = re.compile(
     rf"\b(?:(?P<m1>{_MONTH_RE})\.? (?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}}) (?P<m2>{_MONTH_RE}))\b"
     r"|\b20\d\d-(?P<m3>\d\d)-(?P<d3>\d\d)\b"
@@ -67,7 +58,7 @@ def _names(text: str, entities: frozenset[str] = frozenset()) -> set[str]:
     The first word is capitalised anyway, so it counts only when it is a known entity of
     the country profile ("Russia ...") or an acronym; acronyms count from two letters (EU).
     """
-    toks = _WORD.findall(text)
+    toks = tokenize(text)
     out = set()
     for i, tok in enumerate(toks):
         if not tok[:1].isupper() or tok.isdigit():
@@ -88,7 +79,7 @@ def _days(text: str) -> set[tuple[int, int]]:
         if m.group("m3"):
             out.add((int(m.group("m3")), int(m.group("d3"))))
         else:
-            month = _MONTHS[m.group("m1") or m.group("m2")]
+            month = MONTHS[m.group("m1") or m.group("m2")]
             out.add((month, int(m.group("d1") or m.group("d2"))))
     return out
 
@@ -102,7 +93,7 @@ def _entities(ev: Evidence) -> frozenset[str]:
         for table in tables
         for terms in table.values()
         for term in terms
-        for w in _WORD.findall(term.rstrip("*"))
+        for w in tokenize(term.rstrip("*"))
         if w[:1].isupper()
     )
 
