@@ -2,8 +2,11 @@
 
 ``python -m eval.sorting`` prints the figures; ``--check`` compares them with the pinned
 baseline (``eval/sorting_baseline.json``) and exits non-zero when one drops below it;
-``--write-baseline`` pins the current figures. The set (``eval/devset.jsonl``) is
-separate from the demo corpus and written for this project (see ``eval/README.md``).
+``--write-baseline`` pins the current figures. Two labelled sets, both written for this
+project (see ``eval/README.md``): ``eval/devset.jsonl``, the set the rules were tuned on,
+and ``eval/week.jsonl``, one realistic week that is never tuned on (only its aggregate
+figures are read). The week is also run through the report pipeline (``eval/week.py``):
+are its major developments among Key Developments?
 
 Clustering is scored pairwise over the items the pipeline would cluster (the
 gold-relevant ones): a pair is positive when both items carry the same story label.
@@ -18,7 +21,7 @@ import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,12 @@ from osint.cluster import build_stories
 from osint.models import BUCKETS, Item
 from osint.settings import load_profile
 
+from .week import evaluate_week
+
 HERE = Path(__file__).resolve().parent
 DEVSET = HERE / "devset.jsonl"
+WEEK = HERE / "week.jsonl"
+WEEK_PERIOD = (date(2024, 9, 2), date(2024, 9, 8))
 BASELINE = HERE / "sorting_baseline.json"
 PROFILE = HERE.parent / "countries" / "mongolia.yaml"
 TOLERANCE = 1e-9
@@ -47,6 +54,8 @@ class Example:
     buckets: list[str]
     story: str
     dup_of: str | None
+    major: bool = False
+    page: dict[str, str] | None = None
 
 
 def split_of(story: str) -> str:
@@ -73,6 +82,8 @@ def load_devset(path: Path = DEVSET, split: str = "all") -> list[Example]:
                 buckets=list(d["buckets"]),
                 story=d.get("story") or f"single-{d['id']}",
                 dup_of=d.get("dup_of"),
+                major=bool(d.get("major")),
+                page=d.get("page"),
             )
         )
     return [e for e in out if split == "all" or split_of(e.story) == split]
@@ -91,6 +102,7 @@ def evaluate(examples: list[Example], classifier: Classifier) -> tuple[dict[str,
     tp = fp = fn = 0
     bucket_counts = {b: [0, 0, 0] for b in BUCKETS}
     primary_ok = primary_n = 0
+    relevant_ok = relevant_n = 0
     items: list[Item] = []
     gold_story: dict[int, str] = {}
     for n, ex in enumerate(examples, start=1):
@@ -109,11 +121,15 @@ def evaluate(examples: list[Example], classifier: Classifier) -> tuple[dict[str,
             counts[0] += b in predicted and b in gold
             counts[1] += b in predicted and b not in gold
             counts[2] += b not in predicted and b in gold
+        # buckets == [] labels a text that belongs to none of the four: right when none is given.
+        right = c.buckets[:1] == ex.buckets[:1]
         primary_n += 1
-        if c.buckets and c.buckets[0] == ex.buckets[0]:
-            primary_ok += 1
-        else:
-            errors.append(f"{ex.id} primary {c.buckets[:1]} != {ex.buckets[0]}: {ex.title}")
+        primary_ok += right
+        if ex.relevant:
+            relevant_n += 1
+            relevant_ok += right
+        if not right:
+            errors.append(f"{ex.id} primary {c.buckets[:1]} != {ex.buckets[:1]}: {ex.title}")
         if ex.relevant:
             item = Item(
                 id=n,
@@ -159,6 +175,7 @@ def evaluate(examples: list[Example], classifier: Classifier) -> tuple[dict[str,
         "buckets": per_bucket,
         "bucket_macro_f1": round(sum(v["f1"] for v in per_bucket.values()) / len(BUCKETS), 4),
         "primary_accuracy": round(primary_ok / primary_n, 4) if primary_n else 0.0,
+        "primary_accuracy_relevant": round(relevant_ok / relevant_n, 4) if relevant_n else 0.0,
         "clustering": _prf(ptp, pfp, pfn),
         "clustered_items": len(items),
         "stories_predicted": len(stories),
@@ -172,6 +189,7 @@ GATED = [
     ("relevance", "recall"),
     ("bucket_macro_f1",),
     ("primary_accuracy",),
+    ("primary_accuracy_relevant",),
     ("clustering", "precision"),
     ("clustering", "recall"),
     ("clustering", "f1"),
@@ -179,9 +197,20 @@ GATED = [
 TARGETS = {
     ("relevance", "precision"): 0.95,
     ("relevance", "recall"): 0.90,
-    ("primary_accuracy",): 0.85,
+    ("primary_accuracy_relevant",): 0.85,
     ("clustering", "f1"): 0.85,
 }
+# Report-level figures of the week: higher is better for the first, lower for the rest.
+WEEK_GATED_UP = [("major_share",)]
+WEEK_GATED_DOWN = [
+    ("titles_outlet_name",),
+    ("titles_other_language",),
+    ("calendar_repeated",),
+    ("calendar_irrelevant",),
+    ("paragraphs_opening_on_pronoun",),
+    ("page_headline_errors",),
+    ("page_date_errors",),
+]
 
 
 def _get(figures: dict[str, Any], path: tuple[str, ...]) -> float:
@@ -198,12 +227,22 @@ def compare(figures: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
         now, pinned = _get(figures, path), _get(baseline, path)
         if now + TOLERANCE < pinned:
             drops.append(f"{'.'.join(path)}: {now:.4f} < baseline {pinned:.4f}")
+    report = figures.get("report")
+    if report is not None and "report" in baseline:
+        for path in WEEK_GATED_UP:
+            now, pinned = _get(report, path), _get(baseline["report"], path)
+            if now + TOLERANCE < pinned:
+                drops.append(f"report.{'.'.join(path)}: {now:.4f} < baseline {pinned:.4f}")
+        for path in WEEK_GATED_DOWN:
+            now, pinned = _get(report, path), _get(baseline["report"], path)
+            if now > pinned + TOLERANCE:
+                drops.append(f"report.{'.'.join(path)}: {now:.0f} > baseline {pinned:.0f}")
     return drops
 
 
-def table(figures: dict[str, Any]) -> str:
+def table(figures: dict[str, Any], name: str = "Development set") -> str:
     lines = [
-        f"Development set: {figures['items']} items ({figures['clustered_items']} relevant, "
+        f"{name}: {figures['items']} items ({figures['clustered_items']} relevant, "
         f"{figures['stories_gold']} gold stories, {figures['stories_predicted']} predicted)",
         "",
         "| measure | value | target (SPEC §5) |",
@@ -215,7 +254,30 @@ def table(figures: dict[str, Any]) -> str:
     lines += ["", "| bucket | precision | recall | F1 |", "|---|---:|---:|---:|"]
     for b, v in figures["buckets"].items():
         lines.append(f"| {b} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} |")
+    report = figures.get("report")
+    if report:
+        lines += [
+            "",
+            f"Report on {report['period']} ({report['period_items']} relevant items in the period):",
+            "",
+        ]
+        lines += ["| report figure | value |", "|---|---:|"]
+        for key, value in report.items():
+            if key not in ("period", "period_items"):
+                lines.append(f"| {key} | {value} |")
     return "\n".join(lines)
+
+
+def evaluate_all(classifier: Classifier) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """Figures of the devset (all, dev, test) and of the untuned week (with its report)."""
+    results = {name: evaluate(load_devset(split=name), classifier) for name in ("all", "dev", "test")}
+    week = load_devset(WEEK)
+    results["week"] = evaluate(week, classifier)
+    results["week"][0]["report"], _notes = evaluate_week(week, classifier, *WEEK_PERIOD)
+    return results
+
+
+GATED_SETS = ("all", "test", "week")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,18 +287,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list every misclassified item")
     parser.add_argument(
         "--split",
-        choices=["all", "dev", "test"],
+        choices=["all", "dev", "test"],  # never the week: it is not for tuning
         default="all",
         help="dev: the part to tune on; test: the held-out third of the stories",
     )
     args = parser.parse_args(argv)
     classifier = Classifier(load_profile(PROFILE))
-    results = {name: evaluate(load_devset(split=name), classifier) for name in ("all", "dev", "test")}
+    results = evaluate_all(classifier)
     errors = results[args.split][1]
     for name in ("all", "dev", "test"):
-        print(f"\n## {name}\n")
+        print(f"\n## devset: {name} (tuned on)\n")
         print(table(results[name][0]))
-    if args.errors:
+    print("\n## week: 2-8 September 2024 (untuned: never tune on its errors)\n")
+    print(table(results["week"][0], "Untuned week"))
+    if args.errors:  # the devset's errors only: the week is read in aggregate
         print("\n".join(["", *errors]))
     if args.write_baseline:
         pinned = {name: r[0] for name, r in results.items()}
@@ -244,9 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\npinned {BASELINE}")
     if args.check:
         baseline = json.loads(BASELINE.read_text())
-        drops = [
-            f"{name}: {d}" for name in ("all", "test") for d in compare(results[name][0], baseline[name])
-        ]
+        drops = [f"{name}: {d}" for name in GATED_SETS for d in compare(results[name][0], baseline[name])]
         for d in drops:
             print(f"BELOW BASELINE: {d}", file=sys.stderr)
         return 1 if drops else 0

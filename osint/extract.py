@@ -112,6 +112,13 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
     )
 
 
+def reconcile(entry: Entry, article: Article) -> Article:
+    """The article with the headline and date the item is stored under."""
+    return article.model_copy(
+        update={"title": article.title or entry.title, "published": entry.published or article.published}
+    )
+
+
 def article_from_entry(entry: Entry, reason: str) -> Article:
     """The fallback when a page cannot be used: the feed's own title and summary."""
     text = entry.summary.strip()
