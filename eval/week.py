@@ -51,7 +51,10 @@ def _feed_date(raw: str | None) -> datetime | None:
     import feedparser
 
     parsed = feedparser.datetimes._parse_date(raw)
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    if not parsed:
+        return None
+    y, mo, d, h, mi, sec = parsed[:6]
+    return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
 
 
 def collected(ex: Example) -> tuple[str, datetime]:
