@@ -31,7 +31,7 @@ from osint.classify import Classifier
 from osint.cluster import build_stories
 from osint.history import link_history
 from osint.models import Entry, Item, Sentence
-from osint.parse import resolve_date
+from osint.periods import resolve_date
 
 if TYPE_CHECKING:
     from .sorting import Example
