@@ -88,6 +88,9 @@ class CountryProfile(_Config):
     institutions: Terms = Field(default_factory=dict)
     ambiguous: Terms = Field(default_factory=dict)
     counterparts: dict[str, Counterpart] = Field(default_factory=dict)
+    taxonomy_from: str | None = None
+    """Another profile (relative path) whose taxonomy this one shares; ``taxonomy`` then
+    holds only this country's additions and overrides, merged at load time."""
     taxonomy: dict[Bucket, BucketSpec]
 
 

@@ -6,6 +6,7 @@ import time, so tests can build their own ``Settings`` without touching ``os.env
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,9 +177,49 @@ def profile_path(feeds_path: Path, feeds: FeedsFile) -> Path:
     return p if p.is_absolute() else (feeds_path.parent / p)
 
 
+def _merge_taxonomy(base: object, own: object) -> dict[str, object]:
+    """The shared taxonomy with one country's additions: per bucket, language and term,
+    the country's weight wins; a weight of ``null`` drops a shared term."""
+    merged: dict[str, object] = copy.deepcopy(base) if isinstance(base, dict) else {}
+    for bucket, spec in (own if isinstance(own, dict) else {}).items():
+        if not isinstance(spec, dict):
+            merged[bucket] = spec  # let validation name the error
+            continue
+        target = merged.setdefault(bucket, {})
+        if not isinstance(target, dict):
+            continue
+        for key, value in spec.items():
+            if key not in ("terms", "negative") or not isinstance(value, dict):
+                target[key] = value
+                continue
+            part = target.setdefault(key, {})
+            for language, terms in value.items():
+                dest = part.setdefault(language, {})
+                for term, weight in (terms or {}).items():
+                    if weight is None:
+                        dest.pop(term, None)
+                    else:
+                        dest[term] = weight
+    return merged
+
+
 def load_profile(path: Path) -> CountryProfile:
-    """Load and validate a country profile with its taxonomy."""
+    """Load and validate a country profile with its taxonomy.
+
+    A profile may share another's taxonomy (``taxonomy_from: mongolia.yaml``) and list
+    only what is particular to its country; the two are merged here, one level deep.
+    """
     data = _read_yaml(path, "country profile")
+    if isinstance(data, dict) and data.get("taxonomy_from"):
+        base_path = path.parent / str(data["taxonomy_from"])
+        base = _read_yaml(base_path, "shared taxonomy")
+        if not isinstance(base, dict) or not isinstance(base.get("taxonomy"), dict):
+            raise ConfigError(f"country profile {path}: {base_path} has no taxonomy to share")
+        if base.get("taxonomy_from"):
+            raise ConfigError(
+                f"country profile {path}: {base_path} itself shares a taxonomy (only one level)"
+            )
+        data["taxonomy"] = _merge_taxonomy(base["taxonomy"], data.get("taxonomy"))
     try:
         return CountryProfile.model_validate(data)
     except ValidationError as exc:
