@@ -519,7 +519,7 @@ def _report_section(f: Figures, goals: list[tuple[str, str, str]]) -> list[str]:
     lines = [
         f"## Report for one week of {n:,} items",
         "",
-        "`pipeline.build_report` (load the period from the store, classify what is not classified yet,"
+        "`jobs.report.build_report` (load the period from the store, classify what is not classified yet,"
         " cluster, compose with the extractive engine, verify, number citations), then each format rendered"
         " and written, in one process, on a store filled through `Store.record_success`. Columns:"
         " the week with its items classified as `osint collect` leaves them (a report run before the timed"

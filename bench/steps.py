@@ -160,7 +160,9 @@ def step_report(n: int, seed: int, history_weeks: int, out: Path, classified: bo
     ``osint collect`` leaves them: an untimed report first classifies and saves them
     through the pipeline's own path (public API only, whatever that path becomes).
     """
-    from osint.pipeline import build_report, report_filename, write_atomically
+    from osint.jobs.context import RunContext
+    from osint.jobs.files import write_atomically
+    from osint.jobs.report import build_report, report_filename
     from osint.render import FORMATS, render
     from osint.settings import Settings
 
@@ -178,9 +180,11 @@ def step_report(n: int, seed: int, history_weeks: int, out: Path, classified: bo
         now = datetime(2026, 3, 14, 6, tzinfo=zone)
         if classified:
             # It classifies the week and the weeks before it that the timed report reads.
-            build_report(settings, first, last, feeds_path=feeds, db_path=db, now=now)
+            with RunContext(settings) as ctx:
+                build_report(ctx, first, last, now=now)
         t1 = time.perf_counter()
-        report = build_report(settings, first, last, feeds_path=feeds, db_path=db, now=now)
+        with RunContext(settings) as ctx:
+            report = build_report(ctx, first, last, now=now)
         t2 = time.perf_counter()
         timings: dict[str, float] = {"analysis_s": t2 - t1}
         sizes: dict[str, int] = {}

@@ -1,6 +1,10 @@
-"""The ``osint`` command: parses arguments, calls the pipeline, turns errors into messages.
+"""The ``osint`` command: parses arguments, calls a job, prints its outcome, turns errors into messages.
 
-Nothing here does pipeline work. Exit codes: 0 done; 1 a run failed (for ``run``: the
+Nothing here does pipeline work: each command builds its settings (the environment
+plus the command's options, :meth:`Settings.with_overrides`), opens a
+:class:`~osint.jobs.context.RunContext` and calls one job of :mod:`osint.jobs`. Jobs that
+analyse, render or send are imported inside their commands, so ``osint collect`` loads
+no analysis, rendering or LLM code. Exit codes: 0 done; 1 a run failed (for ``run``: the
 report could not be built); 2 bad configuration or an unusable database (nothing could
 run); 3 the report was built but not (or not to everyone) emailed; 4 another run holds
 the lock (nothing was done).
@@ -11,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,12 +28,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import pipeline, publish, schedule
-from .classify import Classifier
 from .errors import BusyError, ConfigError, OsintError, StoreError
+from .jobs.collect import collect as collect_job
+from .jobs.context import RunContext
 from .models import SourceResult
 from .settings import Settings
-from .store import Store
+from .store import MIGRATIONS, Store
+
+if TYPE_CHECKING:
+    from .jobs.send import SendOutcome
 
 app = typer.Typer(
     help="Automated OSINT weekly security reports: collect feeds, sort, cluster, write, send.",
@@ -53,11 +60,13 @@ DbOpt = Annotated[
 ]
 
 
-def _settings() -> Settings:
+def _settings(**options: object) -> Settings:
+    """The environment's settings with the command's options (``None``: not given) applied."""
     try:
-        return Settings()
+        settings = Settings()
     except Exception as exc:
         raise ConfigError(f"settings: {exc}") from exc
+    return settings.with_overrides(**options)
 
 
 def _fail(exc: OsintError) -> typer.Exit:
@@ -102,9 +111,27 @@ def _summary_table(results: list[SourceResult]) -> Table:
     return table
 
 
+class _Bar:
+    """A progress bar on a terminal (nothing otherwise), fed by the collector and the weekly job."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._task = bar.add_task("collecting", total=0)
+
+    def hook(self, kind: str, n: int) -> None:
+        """The collector's progress hook: work found ("total") and done ("advance")."""
+        if kind == "total":
+            self._bar.update(self._task, total=(self._bar.tasks[0].total or 0) + n)
+        elif kind == "advance":
+            self._bar.advance(self._task, n)
+
+    def step(self, name: str) -> None:
+        """The weekly job's step, shown as the bar's label."""
+        self._bar.update(self._task, description=name)
+
+
 @contextmanager
-def _collect_progress() -> Iterator[Callable[[str, int], None]]:
-    """A progress bar on a terminal (nothing otherwise), fed by the collector's hook."""
+def _progress() -> Iterator[_Bar]:
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -114,15 +141,7 @@ def _collect_progress() -> Iterator[Callable[[str, int], None]]:
         transient=True,
         disable=not err.is_terminal,
     ) as bar:
-        task = bar.add_task("Collecting", total=0)
-
-        def hook(kind: str, n: int) -> None:
-            if kind == "total":
-                bar.update(task, total=(bar.tasks[0].total or 0) + n)
-            elif kind == "advance":
-                bar.advance(task, n)
-
-        yield hook
+        yield _Bar(bar)
 
 
 def _print_collection(results: list[SourceResult]) -> None:
@@ -137,20 +156,15 @@ def _print_collection(results: list[SourceResult]) -> None:
     out.print(f"{new} new item(s) from {len(results)} source(s); {failed} source(s) failed.")
 
 
-def _collect(settings: Settings, feeds: Path | None, db: Path | None) -> list[SourceResult]:
-    with _collect_progress() as hook:
-        results = pipeline.collect(settings, feeds_path=feeds, db_path=db, progress=hook)
-    _print_collection(results)
-    return results
-
-
 @app.command()
 def collect(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
     """Fetch all sources, extract new articles, store them; prints a per-source summary."""
     try:
-        _collect(_settings(), feeds, db)
+        with RunContext(_settings(feeds=feeds, db=db)) as ctx, _progress() as bar:
+            results = collect_job(ctx, progress=bar.hook)
     except OsintError as exc:
         raise _fail(exc) from None
+    _print_collection(results)
 
 
 def _parse_formats(value: str) -> list[str]:
@@ -176,13 +190,12 @@ def report(
     ] = "extractive",
 ) -> None:
     """Build the report for an inclusive date range from what is stored."""
+    from .jobs.report import report as report_job
+
     try:
-        settings = _settings()
-        rep = pipeline.build_report(
-            settings, from_.date(), to.date(), engine=engine, feeds_path=feeds, db_path=db
-        )
-        paths = pipeline.write_report(rep, settings, out_dir or settings.out, _parse_formats(format_))
-        paths += publish.rebuild_archive(settings, out_dir or settings.out)
+        settings = _settings(feeds=feeds, db=db, out=out_dir, engine=engine)
+        with RunContext(settings) as ctx:
+            paths = report_job(ctx, from_.date(), to.date(), _parse_formats(format_))
     except OsintError as exc:
         raise _fail(exc) from None
     for p in paths:
@@ -198,7 +211,7 @@ DryRunOpt = Annotated[
 ]
 
 
-def _print_send(outcome: publish.SendOutcome) -> bool:
+def _print_send(outcome: SendOutcome) -> bool:
     """One line per recipient outcome; whether everyone configured has the report."""
     if outcome.eml is not None:
         out.print(
@@ -261,20 +274,19 @@ def run(
     Exit codes: 0 done; 1 the report could not be built; 2 bad configuration; 3 built but
     not emailed (to everyone); 4 another run is in progress.
     """
+    from .jobs.weekly import run_weekly
+
     try:
-        settings = _settings()
-        with _collect_progress() as hook:
-            outcome = publish.run_weekly(
-                settings,
+        settings = _settings(feeds=feeds, db=db, out=out_dir, engine=engine)
+        with RunContext(settings) as ctx, _progress() as bar:
+            outcome = run_weekly(
+                ctx,
                 week_of=week_of.date() if week_of else None,
-                feeds_path=feeds,
-                db_path=db,
-                out_dir=out_dir,
-                engine=engine or settings.engine,
                 email=not no_email,
                 force=force,
                 dry_run=dry_run,
-                progress=hook,
+                progress=bar.hook,
+                on_step=bar.step,
             )
     except OsintError as exc:
         raise _fail(exc) from None
@@ -304,17 +316,13 @@ def send(
     Each report goes once to each recipient; the store remembers, and --force sends again.
     Exit 3 when a report was not sent to everyone.
     """
+    from .jobs.send import send as send_job
+
     complete = True
     try:
-        settings = _settings()
-        seen: set[str] = set()
-        for path in files:
-            key = str(publish.report_json(path).resolve())
-            if key in seen:
-                continue
-            seen.add(key)
-            outcome = publish.send_report(settings, path, db_path=db, force=force, dry_run=dry_run)
-            complete = _print_send(outcome) and complete
+        with RunContext(_settings(db=db)) as ctx:
+            for outcome in send_job(ctx, files, force=force, dry_run=dry_run):
+                complete = _print_send(outcome) and complete
     except OsintError as exc:
         raise _fail(exc) from None
     if not complete:
@@ -328,14 +336,15 @@ def schedule_(feeds: FeedsOpt = None, db: DbOpt = None, out_dir: OutOpt = None) 
     A run missed while the machine was off or asleep happens once at start. Stops on
     SIGTERM or Ctrl-C after the run in progress, if any, has finished.
     """
+    from .schedule import run_scheduler
+
     logging.getLogger("osint").setLevel(logging.INFO)
 
     def ready(when: datetime | None) -> None:
         err.print(f"scheduler started; next run at {when.isoformat() if when else 'never'}", highlight=False)
 
     try:
-        settings = _settings()
-        schedule.run_scheduler(settings, feeds_path=feeds, db_path=db, out_dir=out_dir, on_ready=ready)
+        run_scheduler(_settings(feeds=feeds, db=db, out=out_dir), on_ready=ready)
     except OsintError as exc:
         raise _fail(exc) from None
     err.print("scheduler stopped", highlight=False)
@@ -349,13 +358,9 @@ def feeds(
 ) -> None:
     """The sources and their health."""
     try:
-        settings = _settings()
-        config = pipeline.load_config(feeds or settings.feeds)
-        store = Store.open(db or settings.db)
-        try:
-            states = store.source_states()
-        finally:
-            store.close()
+        with RunContext(_settings(feeds=feeds, db=db)) as ctx:
+            config = ctx.config
+            states = ctx.store.source_states()
     except OsintError as exc:
         raise _fail(exc) from None
     rows = []
@@ -400,12 +405,14 @@ def classify(
     feeds: FeedsOpt = None,
 ) -> None:
     """Relevance, buckets and the evidence for each JSON line read (for tuning the taxonomy)."""
+    from .classify import Classifier
+
     try:
-        settings = _settings()
-        config = pipeline.load_config(feeds or settings.feeds)
+        with RunContext(_settings(feeds=feeds)) as ctx:
+            profile = ctx.config.profile
     except OsintError as exc:
         raise _fail(exc) from None
-    classifier = Classifier(config.profile)
+    classifier = Classifier(profile)
     stream = file.open(encoding="utf-8") if file else sys.stdin
     bad = 0
     with stream:
@@ -426,3 +433,35 @@ def classify(
             sys.stdout.write(json.dumps(c.model_dump(), ensure_ascii=False) + "\n")
     if bad:
         raise typer.Exit(EXIT_FAILED)
+
+
+db_app = typer.Typer(help="The SQLite store: its migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("status")
+def db_status(db: DbOpt = None) -> None:
+    """List the store's migrations by name: applied (with when) or pending; nothing is changed.
+
+    Pending migrations are applied by the next command that opens the store.
+    """
+    try:
+        settings = _settings(db=db)
+        with Store.open(settings.db, migrate=False) as store:
+            applied = store.applied()
+            pending = store.pending()
+    except OsintError as exc:
+        raise _fail(exc) from None
+    known = {name for name, _ in MIGRATIONS}
+    table = Table(title=f"Migrations ({settings.db})", title_justify="left")
+    for col in ("Migration", "Status", "Applied at (UTC)"):
+        table.add_column(col)
+    for name, _ in MIGRATIONS:
+        when = applied.get(name)
+        status = "[green]applied[/]" if when else "[yellow]pending[/]"
+        table.add_row(escape(name), status, when.isoformat() if when else "—")
+    for name, when in applied.items():
+        if name not in known:
+            table.add_row(escape(name), "[red]unknown[/] (from a newer osint?)", when.isoformat())
+    out.print(table)
+    out.print(f"{len(applied)} applied, {len(pending)} pending.", highlight=False)

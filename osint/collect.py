@@ -262,10 +262,7 @@ async def collect_sources(
 
     async def guarded(src: SourceConfig) -> SourceResult:
         async with gate:
-            try:
-                return await _collect_one(src, store, fetcher, extractor, zone, opts, hook)
-            finally:
-                hook("source", 1)
+            return await _collect_one(src, store, fetcher, extractor, zone, opts, hook)
 
     try:
         return list(await asyncio.gather(*(guarded(s) for s in sources)))

@@ -2,6 +2,10 @@
 
 ``flock`` locks belong to the open file, so the kernel releases them when a process
 dies, even by ``kill -9``: a crashed run never leaves a stale lock behind.
+
+Two locks live beside a store: the *run* lock (``osint run``, ``osint send`` and the
+scheduler: one delivery at a time) and the *collect* lock (one collection at a time,
+whether started by ``osint collect`` or inside a weekly run).
 """
 
 from __future__ import annotations
@@ -9,10 +13,24 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Literal
 
 from .errors import BusyError
+
+LockName = Literal["run", "collect"]
+_WHAT: dict[LockName, str] = {"run": "osint run or send", "collect": "collect on this database"}
+
+
+def lock_path(db: Path, name: LockName) -> Path:
+    """The lock file of ``name`` for the store at ``db`` (``osint.db.run.lock``)."""
+    return db.with_name(f"{db.name}.{name}.lock")
+
+
+def store_lock(db: Path, name: LockName) -> AbstractContextManager[None]:
+    """Hold the store's ``name`` lock for the block (:class:`BusyError` if it is taken)."""
+    return exclusive_lock(lock_path(db, name), _WHAT[name])
 
 
 @contextmanager

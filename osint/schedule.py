@@ -14,7 +14,10 @@ What a plain ``CronTrigger.from_crontab`` would get wrong, and what this module 
   a run the machine was off for happens once when the scheduler starts
   (:func:`missed_fire_time` decides from the store's record of the last weekly run).
 - One at a time: ``max_instances=1`` in the process, and the run lock of
-  ``osint.runlock`` against a cron-started ``osint run`` at the same moment.
+  :mod:`osint.locks` against a cron-started ``osint run`` at the same moment.
+
+Each scheduled run is the job ``osint run`` runs (:func:`osint.jobs.weekly.run_weekly`),
+in a run context of its own.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -34,8 +36,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger as _APSCronTrigger
 
-from . import publish
 from .errors import ConfigError, OsintError
+from .jobs.context import RunContext
+from .jobs.weekly import last_weekly_run, run_weekly
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -246,20 +249,13 @@ def serve(
             signal.signal(s, handler)
 
 
-def weekly_job(
-    settings: Settings,
-    *,
-    feeds_path: Path | None = None,
-    db_path: Path | None = None,
-    out_dir: Path | None = None,
-) -> Callable[[], None]:
+def weekly_job(settings: Settings) -> Callable[[], None]:
     """The scheduled job: the same weekly run as ``osint run``; failures are logged, not raised."""
 
     def job() -> None:
         try:
-            outcome = publish.run_weekly(
-                settings, feeds_path=feeds_path, db_path=db_path, out_dir=out_dir, engine=settings.engine
-            )
+            with RunContext(settings) as ctx:
+                outcome = run_weekly(ctx)
         except OsintError as exc:
             log.error("weekly run failed, nothing was built: %s", exc)
             return
@@ -281,9 +277,6 @@ def weekly_job(
 def run_scheduler(
     settings: Settings,
     *,
-    feeds_path: Path | None = None,
-    db_path: Path | None = None,
-    out_dir: Path | None = None,
     stop: threading.Event | None = None,
     on_ready: Callable[[datetime | None], None] | None = None,
     on_run: Callable[[], None] | None = None,
@@ -292,10 +285,11 @@ def run_scheduler(
     zone = settings.zone()
     trigger = cron_trigger(settings.schedule, zone)
     now = datetime.now(zone)
-    missed = missed_fire_time(trigger, publish.last_weekly_run(settings, db_path), now)
+    with RunContext(settings) as ctx:
+        last = last_weekly_run(ctx)
+    missed = missed_fire_time(trigger, last, now)
     if missed is not None:
         log.info("the run due at %s was missed (the machine was off or asleep); running it now", missed)
-    job = weekly_job(settings, feeds_path=feeds_path, db_path=db_path, out_dir=out_dir)
-    sched = build_scheduler(job, trigger, run_now=missed is not None, now=now)
+    sched = build_scheduler(weekly_job(settings), trigger, run_now=missed is not None, now=now)
     log.info("schedule %r in %s", settings.schedule, settings.timezone)
     serve(sched, stop=stop, on_ready=on_ready, on_run=on_run)

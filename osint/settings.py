@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     llm_timeout: float = 120.0
     """Seconds the LLM endpoint may stay silent before a request counts as timed out."""
 
+    def with_overrides(self, **values: object) -> Settings:
+        """These settings with the command line's options applied (``None``: not given).
+
+        The one place a command's ``--db``, ``--feeds``, ``--out`` or ``--engine`` meets the
+        environment's value, so no code below the CLI writes ``x or settings.x``.
+        """
+        given = {k: v for k, v in values.items() if v is not None}
+        unknown = sorted(set(given) - set(type(self).model_fields))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        return self.model_copy(update=given)
+
     def zone(self) -> ZoneInfo:
         """The report's time zone; ``--from/--to`` dates are days in it."""
         try:

@@ -1,7 +1,10 @@
 """SQLite store: sources' state, items, classification, runs. Idempotent by design.
 
-Migrations are plain functions applied in order and recorded in ``migrations``; new
-ones are appended, never edited. Items are keyed by their normalised URL, so a second
+Migrations are plain functions, each with a name, applied in list order and recorded
+by name in ``migrations``: a store has had a migration when its name is recorded, so
+one added anywhere in the list is applied to existing stores exactly once (a store
+from before names were the key is upgraded in place on open). New ones are appended,
+never edited. Items are keyed by their normalised URL, so a second
 collect of the same feed adds nothing; each source's items are written in one
 transaction, so a run killed at any moment leaves either all or none of them.
 """
@@ -10,10 +13,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 
 from .errors import StoreError
 from .models import Article, Classification, Entry, Item, SendRecord, SourceConfig, SourceState
@@ -137,23 +141,68 @@ def _m_classified_with(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE items ADD COLUMN classified_with TEXT")
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+Migration = tuple[str, Callable[[sqlite3.Connection], None]]
+
+MIGRATIONS: list[Migration] = [
     ("initial", _m001_initial),
     ("llm_cache", _m_llm_cache),
     ("sends", _m_sends),
     ("classified_with", _m_classified_with),
 ]
+"""Every migration by name, in the order a new store gets them; append, never rename."""
+
+
+def _names_are_unique(migrations: Sequence[Migration]) -> None:
+    names = [name for name, _ in migrations]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise StoreError(f"migrations listed twice: {', '.join(dupes)}")
+
+
+def _migrations_table(db: sqlite3.Connection) -> None:
+    """The record of applied migrations, keyed by name.
+
+    Stores written before names were the key have ``migrations(version, name,
+    applied_at)``; their names are kept and the position column is dropped.
+    """
+    def columns() -> list[str]:
+        return [r[1] for r in db.execute("PRAGMA table_info(migrations)")]
+
+    if columns() and "version" not in columns():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        old = columns()  # again, under the lock: another process may have done it meanwhile
+        if old and "version" not in old:
+            db.execute("ROLLBACK")
+            return
+        db.execute("CREATE TABLE migrations_by_name (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        if old:
+            db.execute(
+                "INSERT INTO migrations_by_name SELECT name, MIN(applied_at) FROM migrations "
+                "GROUP BY name ORDER BY MIN(version)"
+            )
+            db.execute("DROP TABLE migrations")
+        db.execute("ALTER TABLE migrations_by_name RENAME TO migrations")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class Store:
-    """One SQLite database file; open with :meth:`open`, close with :meth:`close`."""
+    """One SQLite database file; open with :meth:`open` (a context manager), or close with :meth:`close`."""
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, migrate: bool = True) -> Store:
+        """Open (creating it if need be) and apply the pending migrations.
+
+        ``migrate=False`` only reads the record of migrations (``osint db status``).
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -162,7 +211,9 @@ class Store:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             store = cls(db, path)
-            store._migrate()
+            _migrations_table(db)
+            if migrate:
+                store.migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"database {path}: {exc}") from exc
         except OSError as exc:
@@ -171,6 +222,14 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -182,21 +241,31 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    def _migrate(self) -> None:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        done = {r[0] for r in self.db.execute("SELECT version FROM migrations")}
-        for version, (name, fn) in enumerate(MIGRATIONS, start=1):
-            if version in done:
-                continue
+    # ------------------------------------------------------------------ migrations
+
+    def applied(self) -> dict[str, datetime]:
+        """Migration name -> when it was applied to this store (names of newer releases too)."""
+        rows = self.db.execute("SELECT name, applied_at FROM migrations ORDER BY rowid")
+        return {str(r[0]): datetime.fromisoformat(r[1]) for r in rows}
+
+    def pending(self, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+        """Names of the migrations not applied yet, in the order they would be."""
+        done = self.applied()
+        return [name for name, _ in migrations if name not in done]
+
+    def migrate(self, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+        """Apply every pending migration, each in its own transaction; the names applied."""
+        _names_are_unique(migrations)
+        ran = []
+        for name in self.pending(migrations):
+            fn = dict(migrations)[name]
             with self.transaction() as db:
+                if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue  # another process applied it while this one waited for the lock
                 fn(db)
-                db.execute(
-                    "INSERT INTO migrations VALUES (?, ?, ?)",
-                    (version, name, _ts(datetime.now(UTC))),
-                )
+                db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _ts(datetime.now(UTC))))
+            ran.append(name)
+        return ran
 
     # ------------------------------------------------------------------ sources
 
@@ -398,7 +467,7 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, status: str, stats: dict[str, object]) -> None:
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, object]) -> None:
         self.db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
             (_ts(datetime.now(UTC)), status, json.dumps(stats, default=str), run_id),

@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.etree
 import lxml.html
 
-from osint.publish import rebuild_archive
+from osint.jobs.report import rebuild_archive
 from osint.settings import Settings
 
 from .conftest import DemoRun
@@ -32,7 +32,7 @@ def _reports(folder: Path) -> None:
 
 def test_index_lists_every_report_newest_first_escaped(tmp_path: Path) -> None:
     _reports(tmp_path)
-    paths = rebuild_archive(Settings(), tmp_path)
+    paths = rebuild_archive(Settings(out=tmp_path))
     assert sorted(p.name for p in paths) == ["feed.xml", "index.html"]
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     doc = lxml.html.fromstring(html)
@@ -54,8 +54,8 @@ def test_index_lists_every_report_newest_first_escaped(tmp_path: Path) -> None:
 
 def test_feed_is_valid_atom_with_stable_ids(tmp_path: Path) -> None:
     _reports(tmp_path)
-    settings = Settings(reports_url="https://reports.example.org/mn/")
-    rebuild_archive(settings, tmp_path)
+    settings = Settings(reports_url="https://reports.example.org/mn/", out=tmp_path)
+    rebuild_archive(settings)
     first = (tmp_path / "feed.xml").read_bytes()
     feed = lxml.etree.fromstring(first)  # raises on malformed XML or a stray control character
     assert feed.tag == f"{ATOM}feed"
@@ -77,13 +77,13 @@ def test_feed_is_valid_atom_with_stable_ids(tmp_path: Path) -> None:
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert all(i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == 2
     assert feed.findtext(f"{ATOM}updated") and feed.find(f"{ATOM}author") is not None
-    rebuild_archive(settings, tmp_path)
+    rebuild_archive(settings)
     again = lxml.etree.fromstring((tmp_path / "feed.xml").read_bytes())
     assert [e.findtext(f"{ATOM}id") for e in again.findall(f"{ATOM}entry")] == ids
 
 
 def test_empty_directory_still_gets_an_archive(tmp_path: Path) -> None:
-    rebuild_archive(Settings(), tmp_path)
+    rebuild_archive(Settings(out=tmp_path))
     assert "No reports yet." in (tmp_path / "index.html").read_text(encoding="utf-8")
     assert lxml.etree.fromstring((tmp_path / "feed.xml").read_bytes()).findall(f"{ATOM}entry") == []
 

@@ -12,8 +12,9 @@ import lxml.html
 import pytest
 from pypdf import PdfReader
 
-from osint import pipeline
 from osint.classify import Classifier
+from osint.jobs.context import RunContext
+from osint.jobs.report import build_report
 from osint.settings import Settings
 
 from .conftest import DemoRun, invoke
@@ -157,6 +158,6 @@ def test_collect_classifies_and_reports_reuse_the_decisions(
 
     monkeypatch.setattr(Classifier, "classify", refuse)
     monkeypatch.chdir(demo_run.out.parent)
-    report = pipeline.build_report(Settings(), date(2026, 3, 6), date(2026, 3, 13),
-                                   feeds_path=demo_run.feeds, db_path=demo_run.db)
+    with RunContext(Settings(feeds=demo_run.feeds, db=demo_run.db)) as ctx:
+        report = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13))
     assert report.coverage.items > 20

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from osint import pipeline
 from osint.analyse import Evidence
 from osint.analyse.llm import LLMEngine, PromptSet, clean_text, excerpt, parse_answer
 from osint.analyse.verify import Verifier
 from osint.errors import ConfigError
+from osint.jobs.context import RunContext
+from osint.jobs.report import build_report
 from osint.llm_client import ChatClient, ChatLimits, chat_endpoint
 from osint.models import Article, Entry, Item, LLMSentences, Report, Sentence
 from osint.render import render
@@ -61,9 +62,13 @@ class Week:
         return LLMEngine(client, PromptSet(PROJECT_ROOT / "prompts"), cache=self.store if cache else None)
 
     def report(self, engine: LLMEngine | str) -> Report:
-        return pipeline.build_report(
-            Settings(), *PERIOD, engine=engine, feeds_path=self.feeds, db_path=self.db, now=NOW
-        )
+        settings = Settings(feeds=self.feeds, db=self.db)
+        if isinstance(engine, str):
+            settings, engine_object = settings.with_overrides(engine=engine), None
+        else:
+            engine_object = engine
+        with RunContext(settings) as ctx:
+            return build_report(ctx, *PERIOD, engine=engine_object, now=NOW)
 
     def plant(self, title: str, text: str) -> int:
         """Store one more article of the week, as if collected; returns its item id."""

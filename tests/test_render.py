@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 
-from osint import pipeline
+from osint.jobs.context import RunContext
+from osint.jobs.report import build_report
 from osint.models import (
     AnnexEntry,
     Coverage,
@@ -156,18 +157,12 @@ def test_same_store_and_period_render_byte_identical(
     demo_run: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(demo_run.out.parent)
-    settings = Settings()
+    settings = Settings(feeds=demo_run.feeds, db=demo_run.db)
     fixed = datetime(2026, 3, 14, 6, tzinfo=UTC)
     outputs = []
     for _ in range(2):
-        report = pipeline.build_report(
-            settings,
-            date(2026, 3, 6),
-            date(2026, 3, 13),
-            feeds_path=demo_run.feeds,
-            db_path=demo_run.db,
-            now=fixed,
-        )
+        with RunContext(settings) as ctx:
+            report = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13), now=fixed)
         outputs.append({f: render(report, f, TEMPLATES, ZONE) for f in ("html", "md", "json", "pdf")})
     for fmt in ("html", "md", "json", "pdf"):
         assert outputs[0][fmt] == outputs[1][fmt], fmt

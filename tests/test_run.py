@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from osint.locks import exclusive_lock
-from osint.publish import run_lock_path, run_weekly
+from osint.jobs.context import RunContext
+from osint.jobs.weekly import run_weekly
+from osint.locks import exclusive_lock, lock_path
 from osint.schedule import run_scheduler
 from osint.settings import Settings
 
@@ -142,30 +143,30 @@ class Interrupted(BaseException):
     """Stands for a kill between two steps (KeyboardInterrupt would stop pytest)."""
 
 
-@pytest.mark.parametrize("step", ["collected", "built", "written", "archived"])
+@pytest.mark.parametrize("step", ["building", "writing", "archiving", "sending"])
 def test_a_run_interrupted_at_any_step_leaves_report_and_store_intact(
     store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    settings = Settings()
     out = tmp_path / "reports"
-    run_weekly(settings, week_of=datetime(2026, 3, 10).date(), email=False)
+    with RunContext(Settings()) as ctx:
+        run_weekly(ctx, week_of=datetime(2026, 3, 10).date(), email=False)
     before = snapshot(out)
     handler = Handler()
 
-    def interrupt(name: str) -> None:
+    def interrupt(name: str) -> None:  # told as each step starts: after the one before it
         if name == step:
             raise Interrupted(name)
 
     with smtp_server(handler) as port:
         mail_env(monkeypatch, port)
-        with pytest.raises(Interrupted):
-            run_weekly(Settings(), week_of=datetime(2026, 3, 10).date(), on_step=interrupt)
+        with pytest.raises(Interrupted), RunContext(Settings()) as ctx:
+            run_weekly(ctx, week_of=datetime(2026, 3, 10).date(), on_step=interrupt)
     after = snapshot(out)
     assert set(after) == set(before)  # no temporary file left behind, nothing missing
-    if step in ("collected", "built"):
+    if step in ("building", "writing"):
         assert after == before
     for ext in FORMATS:  # whatever is there is whole
-        assert after[f"{STEM}.{ext}"] == before[f"{STEM}.{ext}"] or step in ("written", "archived")
+        assert after[f"{STEM}.{ext}"] == before[f"{STEM}.{ext}"] or step in ("archiving", "sending")
     json.loads(after[f"{STEM}.json"])
     assert after[f"{STEM}.pdf"].startswith(b"%PDF") and after[f"{STEM}.pdf"].rstrip().endswith(b"%%EOF")
     assert not handler.received
@@ -176,7 +177,7 @@ def test_a_run_interrupted_at_any_step_leaves_report_and_store_intact(
 
 
 def test_one_run_at_a_time(store: Path, tmp_path: Path) -> None:
-    with exclusive_lock(run_lock_path(store), "a test standing in for a cron run"):
+    with exclusive_lock(lock_path(store, "run"), "a test standing in for a cron run"):
         code, output = invoke("run", "--week-of", WEEK)
         assert code == 4, output
         assert f"another osint run or send is running (pid {os.getpid()}" in " ".join(output.split())
@@ -193,7 +194,7 @@ def test_the_lock_holds_across_processes(store: Path) -> None:
         "    print('locked', flush=True); sys.stdin.readline()\n"
     )
     holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(run_lock_path(store))],
+        [sys.executable, "-c", script, str(lock_path(store, "run"))],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -250,3 +251,29 @@ def test_schedule_command_stops_cleanly_on_sigterm(store: Path, tmp_path: Path) 
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 0, rest
     assert "scheduler stopped" in rest
+
+
+def test_a_weekly_run_opens_the_store_once_and_migrates_nothing_again(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osint.store import Store
+
+    opened: list[Path] = []
+    migrated: list[list[str]] = []
+    real_open, real_migrate = Store.open.__func__, Store.migrate  # type: ignore[attr-defined]
+
+    def counting_open(cls: type[Store], path: Path, *, migrate: bool = True) -> Store:
+        opened.append(path)
+        return real_open(cls, path, migrate=migrate)  # type: ignore[no-any-return]
+
+    def counting_migrate(self: Store, *args: object) -> list[str]:
+        migrated.append(real_migrate(self, *args))
+        return migrated[-1]
+
+    monkeypatch.setattr(Store, "open", classmethod(counting_open))
+    monkeypatch.setattr(Store, "migrate", counting_migrate)
+    code, output = invoke("run", "--week-of", WEEK, "--no-email")
+    assert code == 0, output
+    assert opened == [store]
+    assert migrated == [[]]  # the copy of the demo store is current: nothing to apply
+    assert [s for s, _ in weekly_runs(store)] == ["done"]

@@ -1,0 +1,202 @@
+"""The report job: store -> classify -> cluster -> analyse -> verify -> assemble -> render -> files.
+
+:func:`build_report` makes the :class:`~osint.models.Report` of an inclusive day range
+from what is stored; :func:`write_report` renders every format first and then writes
+them atomically (a failed render writes nothing); :func:`rebuild_archive` rewrites the
+directory's ``index.html`` and ``feed.xml``. :func:`report` is ``osint report``: all three.
+
+The editorial seam: an :class:`Editorial` given to :func:`build_report` sees the
+period's evidence (the relevant items and the stories made of them) before any engine
+does, and the assembled report after; the review desk's edits are applied there, so a
+reviewed report is built by the same code as a draft.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from ..analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
+from ..analyse.base import Engine
+from ..archive import render_archive, scan_reports
+from ..classify import Classifier
+from ..cluster import build_stories
+from ..errors import ConfigError, ReportError
+from ..history import link_history
+from ..models import FeedCoverage, Report
+from ..render import FORMATS, render
+from ..settings import Settings
+from .collect import classified, with_source_info
+from .context import RunContext
+from .files import report_errors, write_atomically
+
+log = logging.getLogger(__name__)
+
+PREVIOUS_WEEKS = 4
+"""How many weeks before the period are read for what is continuing or rising."""
+
+
+class Editorial(Protocol):
+    """An editorial layer over the draft (the review desk's edits, say).
+
+    ``evidence`` is called before analysis with the period's relevant items and their
+    stories, and returns the evidence the engine should write from (items dropped or
+    re-graded, stories merged, split or re-ranked). ``report`` is called with the
+    assembled, verified and numbered report and returns the one to render (sentences
+    edited or added as assessments, the ``review`` block filled in).
+    """
+
+    def evidence(self, evidence: Evidence) -> Evidence: ...
+
+    def report(self, report: Report) -> Report: ...
+
+
+def _day_bounds(start: date, end: date, settings: Settings) -> tuple[datetime, datetime]:
+    zone = settings.zone()
+    return (
+        datetime.combine(start, time(0), tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone),
+    )
+
+
+def _engine(name: str, ctx: RunContext) -> Engine:
+    if name == "extractive":
+        return ExtractiveEngine()
+    if name == "llm":
+        from ..analyse.llm import LLMEngine  # its client and prompts load only when asked for
+
+        return LLMEngine.from_settings(ctx.settings, cache=ctx.store)
+    raise ConfigError(f"unknown engine {name!r}; available: extractive, llm")
+
+
+def build_report(
+    ctx: RunContext,
+    start: date,
+    end: date,
+    *,
+    engine: Engine | None = None,
+    editorial: Editorial | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The report for the inclusive day range ``start``..``end`` (days in OSINT_TIMEZONE).
+
+    The engine is ``ctx.settings.engine`` unless an engine object is given (tests,
+    embedding); ``editorial`` adjusts the evidence before analysis and the report after.
+    """
+    if end < start:
+        raise ReportError(f"--to {end} is before --from {start}")
+    config = ctx.config
+    settings = ctx.settings
+    store = ctx.store
+    lo, hi = _day_bounds(start, end, settings)
+    classifier = Classifier(config.profile)
+    period = classified(store, with_source_info(store.items_between(lo, hi), config.feeds), classifier)
+    before = classified(
+        store,
+        with_source_info(store.items_between(lo - timedelta(weeks=PREVIOUS_WEEKS), lo), config.feeds),
+        classifier,
+    )
+    relevant = [i for i in period if i.classification and i.classification.relevant]
+    previous = [i for i in before if i.classification and i.classification.relevant]
+    stories = link_history(build_stories(relevant), {i.id: i for i in relevant}, previous)
+    ev = Evidence(
+        profile=config.profile,
+        start=start,
+        end=end,
+        zone=settings.zone(),
+        items={i.id: i for i in relevant},
+        stories=stories,
+        previous=previous,
+        previous_weeks=PREVIOUS_WEEKS,
+    )
+    if editorial is not None:
+        ev = editorial.evidence(ev)
+    chosen = engine or _engine(settings.engine, ctx)
+    draft, stats = verify_draft(chosen.compose(ev), ev)
+    per_source = Counter(i.source for i in ev.items.values())
+    states = store.source_states()
+    feeds = []
+    for src in config.feeds.sources:
+        state = states.get(src.name)
+        status = "disabled" if not src.enabled else (state.status if state else "new")
+        feeds.append(
+            FeedCoverage(
+                name=src.name,
+                url=src.url,
+                status=status,
+                last_error=state.last_error if state else None,
+                items=per_source[src.name],
+            )
+        )
+    report = assemble_report(
+        draft,
+        ev,
+        engine=chosen.name,
+        generated_at=now or datetime.now(UTC),
+        feeds=feeds,
+        stats=stats,
+        considered=len(period),
+    )
+    return editorial.report(report) if editorial is not None else report
+
+
+def report_filename(report: Report, fmt: str) -> str:
+    return f"{report.slug}-{report.period_start.isoformat()}_{report.period_end.isoformat()}.{fmt}"
+
+
+def write_report(ctx: RunContext, report: Report, formats: Sequence[str]) -> list[Path]:
+    """Render every requested format, then write them into ``OSINT_OUT``; a failed render writes nothing.
+
+    Formats are written in the order given; the weekly job puts the JSON last, so the
+    JSON on disk (what the archive and the email read) always belongs to a complete set.
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ConfigError(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    settings = ctx.settings
+    out = settings.out
+    with report_errors(out):
+        zone = settings.zone()
+        rendered = {f: render(report, f, settings.templates_dir, zone) for f in formats}
+        paths = []
+        for fmt, data in rendered.items():
+            path = out / report_filename(report, fmt)
+            write_atomically(path, data)
+            paths.append(path)
+    return paths
+
+
+def rebuild_archive(settings: Settings, *, now: datetime | None = None) -> list[Path]:
+    """Rewrite ``index.html`` and ``feed.xml`` in ``OSINT_OUT`` from the reports found there."""
+    out = settings.out
+    with report_errors(out):
+        files = render_archive(
+            scan_reports(out),
+            settings.templates_dir,
+            settings.zone(),
+            reports_url=settings.reports_url,
+            now=now,
+        )
+        paths = []
+        for name, data in files.items():
+            path = out / name
+            write_atomically(path, data)
+            paths.append(path)
+    return paths
+
+
+def report(
+    ctx: RunContext,
+    start: date,
+    end: date,
+    formats: Sequence[str],
+    *,
+    editorial: Editorial | None = None,
+) -> list[Path]:
+    """``osint report``: build the period's report, write its formats, rebuild the archive."""
+    built = build_report(ctx, start, end, editorial=editorial)
+    return [*write_report(ctx, built, formats), *rebuild_archive(ctx.settings)]
