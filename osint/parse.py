@@ -116,7 +116,23 @@ def _settle_utf8(body: bytes, charset: str | None) -> tuple[bytes, str | None, s
     return body, charset, None
 
 
-def _normalise_entry(raw: feedparser.FeedParserDict, source: str, final_url: str) -> Entry:
+def _title(holder: feedparser.FeedParserDict, declared: bool) -> str:
+    """A feed's or entry's title as text: entities decoded once, only real elements stripped.
+
+    The XML parser has already decoded ``&lt;b&gt;`` to the characters ``<b>``; in an
+    RSS or RDF title, which has no type, those characters are text, and reading them
+    as HTML would decode them a second time and drop them as tags (feedparser labels
+    such a title ``text/html`` only because it *looks* like markup). Markup counts when
+    it is declared (Atom ``type="html"``) or when the title holds real child elements
+    (``application/xhtml+xml``: Atom ``type="xhtml"``, or elements written straight into
+    an RSS title).
+    """
+    kind = (holder.get("title_detail") or {}).get("type")
+    markup = kind == "application/xhtml+xml" or (declared and kind == "text/html")
+    return clean_text(holder.get("title", ""), MAX_TITLE, html=markup)
+
+
+def _normalise_entry(raw: feedparser.FeedParserDict, source: str, final_url: str, declared: bool) -> Entry:
     link = absolute_http_url(raw.get("link"), final_url)
     if link is None:
         for alt in raw.get("links", []):
@@ -126,12 +142,12 @@ def _normalise_entry(raw: feedparser.FeedParserDict, source: str, final_url: str
     summary, summary_type = raw.get("summary") or "", (raw.get("summary_detail") or {}).get("type")
     if not summary and raw.get("content"):
         summary, summary_type = raw["content"][0].get("value", ""), raw["content"][0].get("type")
-    title_type = (raw.get("title_detail") or {}).get("type")
     return Entry(
         source=source,
         url=link or "",
-        title=clean_text(raw.get("title", ""), MAX_TITLE, html=title_type in _HTML_TYPES),
-        summary=clean_text(summary, MAX_SUMMARY, html=summary_type in _HTML_TYPES),
+        title=_title(raw, declared),
+        # A description is HTML by convention (escaped or not) unless declared plain text.
+        summary=clean_text(summary, MAX_SUMMARY, html=summary_type in (*_HTML_TYPES, None)),
         published=_entry_date(raw),
         guid=(raw.get("id") or None),
     )
@@ -164,21 +180,26 @@ def parse_feed_document(
         "content-location": final_url,
         "content-type": media_type + (f"; charset={charset}" if charset else ""),
     }
-    parsed = feedparser.parse(io.BytesIO(strip_doctype(body)), response_headers=headers)
+    # feedparser's sanitiser would re-serialise every field it guesses to be HTML (``&``
+    # becomes ``&amp;``, text that looks like a tag is parsed as one); clean_text turns
+    # HTML into text itself, so fields arrive here exactly as the XML decoded them.
+    parsed = feedparser.parse(
+        io.BytesIO(strip_doctype(body)),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     problems = [encoding_problem] if encoding_problem else []
     if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
         problems.append(_describe_problem(parsed.bozo_exception))
     if not parsed.entries and not parsed.get("version"):
         cause = problems[0] if problems else "no RSS, Atom or RDF root element"
         raise FeedError(f"{source}: not a feed ({cause})")
+    declared = str(parsed.get("version", "")).startswith("atom")  # only Atom declares a title's type
     return FeedDocument(
-        title=clean_text(
-            parsed.feed.get("title", ""),
-            MAX_TITLE,
-            html=(parsed.feed.get("title_detail") or {}).get("type") in _HTML_TYPES,
-        ),
+        title=_title(parsed.feed, declared),
         link=absolute_http_url(parsed.feed.get("link"), final_url),
-        entries=[_normalise_entry(raw, source, final_url) for raw in parsed.entries[:MAX_ENTRIES]],
+        entries=[_normalise_entry(raw, source, final_url, declared) for raw in parsed.entries[:MAX_ENTRIES]],
         problems=problems,
     )
 

@@ -17,7 +17,7 @@ character and two their own month table. Each helper here answers one question:
 * :func:`strip_controls` and :func:`has_controls` -- characters that are never text
   (controls, surrogates, non-characters), and with ``hidden=True`` also those a reader
   cannot see but a parser or a model reads (zero-width, bidi, line separators);
-* :func:`clean_text` -- markup-free, whitespace-folded text of a field that may be HTML.
+* :func:`clean_text` -- whitespace-folded text of a field, its markup stripped when it is HTML.
 """
 
 from __future__ import annotations
@@ -185,6 +185,8 @@ def has_controls(text: str, *, hidden: bool = False, keep: str = "") -> bool:
 # --------------------------------------------------------------------------- markup
 
 _SPACE = re.compile(r"\s+")
+_NOT_TEXT = ("script", "style", "template", "noscript", "iframe", "object", "embed", "applet")
+"""Elements whose content no reader sees as text (code, styles, embedded documents)."""
 
 
 def fold_space(text: str) -> str:
@@ -193,18 +195,23 @@ def fold_space(text: str) -> str:
 
 
 def clean_text(value: str, limit: int, *, html: bool = False) -> str:
-    """Markup-free, whitespace-folded text, at most ``limit`` characters.
+    """Whitespace-folded text, at most ``limit`` characters, without control characters.
 
-    ``html`` says the value is HTML even without a tag, so its entities (``Q&amp;A``)
-    are decoded too. Control characters are dropped: they are never text.
+    ``html=True`` says the value is HTML: its elements are stripped and its entities
+    (``Q&amp;A``) decoded. Otherwise the value is text already, and ``<b>`` or ``&amp;``
+    in it are characters to keep: reading text as HTML would decode it a second time.
     """
     value = strip_controls(value)
-    if html or "<" in value:
+    if html:
         import lxml.html  # parsing HTML is for fields that hold it; plain text skips the import
         from lxml import etree
 
         try:
-            value = lxml.html.fromstring(value).text_content()
+            root = lxml.html.fromstring(value)
+            hidden = [el for el in root.iter(*_NOT_TEXT) if el is not root]
+            for el in hidden:
+                el.drop_tree()  # the element goes, the text after it stays
+            value = "" if root.tag in _NOT_TEXT else root.text_content()
         except (etree.ParserError, ValueError):
             value = re.sub(r"<[^>]+>", " ", value)
     return fold_space(value)[:limit]

@@ -123,7 +123,12 @@ def test_hidden_table_matches_unicodedata() -> None:
 
 def test_clean_text() -> None:
     assert clean_text("  Q&amp;A  on\x00 the\n\n border ", 100, html=True) == "Q&A on the border"
-    assert clean_text("<p>Talks <b>resume</b></p>", 100) == "Talks resume"
+    assert clean_text("<p>Talks <b>resume</b></p>", 100, html=True) == "Talks resume"
+    assert clean_text("<p>Talks<script>alert(1)</script> resume<style>p{}</style></p>", 100, html=True) == (
+        "Talks resume"
+    )
+    # Text is text: what looks like a tag or an entity in it is kept, not decoded again.
+    assert clean_text("<b>{{7*7}}</b> &amp; more", 100) == "<b>{{7*7}}</b> &amp; more"
     assert clean_text("plain text that is long", 10) == "plain text"
 
 
