@@ -52,8 +52,11 @@ def main(path: Path) -> int:
             errors.append(f"{rid}: duplicate id")
         by_id[rid] = r
         b = r["buckets"]
-        if not (isinstance(b, list) and 1 <= len(b) <= 3 and len(set(b)) == len(b) and set(b) <= BUCKETS):
+        # [] is "none of the four" (issue 11): only for an item that is not relevant.
+        if not (isinstance(b, list) and len(b) <= 3 and len(set(b)) == len(b) and set(b) <= BUCKETS):
             errors.append(f"{rid}: bad buckets {b}")
+        elif not b and r["relevant"]:
+            errors.append(f"{rid}: a relevant item needs a bucket")
         if r["language"] not in LANGUAGES:
             errors.append(f"{rid}: bad language {r['language']}")
         if not isinstance(r["relevant"], bool):
@@ -97,7 +100,7 @@ def main(path: Path) -> int:
     rel = [r for r in rows if r["relevant"]]
     irr = [r for r in rows if not r["relevant"]]
     primary_rel = Counter(r["buckets"][0] for r in rel)
-    primary_irr = Counter(r["buckets"][0] for r in irr)
+    primary_irr = Counter(r["buckets"][0] if r["buckets"] else "none" for r in irr)
     any_bucket = Counter(b for r in rows for b in r["buckets"])
     lang = Counter(r["language"] for r in rows)
     lang_rel = Counter(r["language"] for r in rel)

@@ -36,14 +36,24 @@ REGION_FACTOR = {"title": 2.0, "lead": 1.5, "body": 1.0}
 # A national outlet's domestic story often names neither the country nor any entity
 # ("the Prime Minister", "the capital"), so its source alone clears the threshold...
 DOMESTIC_PRIOR = 3.0
-# ...unless its title names another country and nothing of this one: then the outlet is
-# reporting abroad, and the text must bring some evidence of its own.
+# ...unless its title names another country and neither title nor lead names anything of
+# this one: then the outlet is reporting abroad, and the text must bring evidence of its own.
 DOMESTIC_PRIOR_ABROAD = 1.0
 RELEVANCE_THRESHOLD = 3.0
 SECONDARY_RATIO = 0.35
 MIN_BUCKET_SCORE = 2.0
+# An item whose outside-the-buckets vocabulary (culture, sport, ...) weighs this share of
+# its best bucket or more is none of the four: a jazz review that mentions a "security"
+# guard is still a jazz review.
+OUTSIDE_RATIO = 1.0
+# The headline says what kind of event a story is: a state visit whose talks were about
+# trade and energy is diplomacy, a protest about coal prices is security. Economy is the
+# bucket of topics rather than events, so when it leads on the body's words, the bucket
+# that owns the headline leads instead if its whole score is within this share of it.
+TITLE_FRAME_RATIO = 0.6
 
 
+OUTSIDE = "~outside"
 LEAD_CHARS = 200  # for scripts without spaces (Chinese), the lead in characters
 
 
@@ -109,6 +119,8 @@ class Classifier:
                 buckets.extend((t, bucket, float(w)) for t, w in weighted.items())
             for weighted in spec.negative.values():
                 buckets.extend((t, "-" + bucket, float(w)) for t, w in weighted.items())
+        for weighted in profile.outside.values():
+            buckets.extend((t, OUTSIDE, float(w)) for t, w in weighted.items())
         self._buckets = TermMatcher(buckets)
 
     def fingerprint(self, source_country: str | None) -> str:
@@ -121,8 +133,13 @@ class Classifier:
         doc = _Doc(title_tokens + tokenize(text), len(title_tokens), title + "\n" + text, len(title))
         relevance, rel_evidence = self._relevance_of(doc, source_country)
         buckets, bucket_evidence = self._buckets_of(doc)
+        # Being about the country is not enough for a security brief: the item must also
+        # belong to one of the four buckets on its own evidence. The source prior of a
+        # domestic outlet makes an item eligible; it never supplies the bucket.
+        about = relevance >= RELEVANCE_THRESHOLD
+        rel_evidence["needs_bucket"] = "met" if buckets else "no bucket: not relevant"
         return Classification(
-            relevant=relevance >= RELEVANCE_THRESHOLD,
+            relevant=about and bool(buckets),
             relevance=round(1.0 - math.exp(-relevance / RELEVANCE_THRESHOLD), 3),
             buckets=buckets,
             evidence={"relevance": rel_evidence, "buckets": bucket_evidence},
@@ -148,7 +165,12 @@ class Classifier:
         prior = 0.0
         abroad: list[str] = []
         if source_country and source_country.upper() == self.profile.code.upper():
-            own_in_title = any(region == "title" for (_c, _t, region) in counts)
+            # The country's own names in the title, or its own people in the lead (the
+            # President abroad), keep the story at home; an institution's name in the lead
+            # can be a foreign namesake ("Liberal Democratic Party").
+            own_in_title = any(
+                region == "title" or (region == "lead" and cat == "person") for (cat, _t, region) in counts
+            )
             title = doc.text[: doc.title_chars]
             abroad = sorted(
                 {h.term for h in _one_per_span(self._abroad.find(title, doc.tokens[: doc.title_len]))}
@@ -175,10 +197,16 @@ class Classifier:
         scores: dict[str, float] = defaultdict(float)
         terms: dict[str, dict[str, float]] = defaultdict(dict)
         negative: dict[str, dict[str, float]] = defaultdict(dict)
+        outside: dict[str, float] = {}
+        in_title: dict[str, float] = defaultdict(float)
         for (cat, term), regions in per_term.items():
             best = max(REGION_FACTOR[r] for r in regions)
             value = weights[(cat, term)] * best * _diminishing(len(regions))
-            if cat.startswith("-"):
+            if "title" in regions:
+                in_title[cat] += weights[(cat, term)] * (-1.0 if cat.startswith("-") else 1.0)
+            if cat == OUTSIDE:
+                outside[term] = round(value, 2)
+            elif cat.startswith("-"):
                 scores[cat[1:]] -= value
                 negative[cat[1:]][term] = round(value, 2)
             else:
@@ -190,14 +218,29 @@ class Classifier:
         )
         chosen: list[Bucket] = []
         basis = "no bucket term"
-        if ranked and scores[ranked[0]] >= MIN_BUCKET_SCORE:
-            top = scores[ranked[0]]
+        outside_score = sum(outside.values())
+        top = scores[ranked[0]] if ranked else 0.0
+        if ranked and top >= MIN_BUCKET_SCORE and outside_score >= OUTSIDE_RATIO * top:
+            basis = "outside the four buckets"
+        elif ranked and top >= MIN_BUCKET_SCORE:
             floor = max(MIN_BUCKET_SCORE, SECONDARY_RATIO * top)
             chosen = [b for b in ranked if scores[b] >= floor]
             basis = "highest score"
+            heads = sorted(chosen, key=lambda b: (-(in_title[b] - in_title["-" + b]), chosen.index(b)))
+            lead = heads[0]
+            lead_title = in_title[lead] - in_title["-" + lead]
+            others = max((in_title[b] - in_title["-" + b] for b in chosen if b != lead), default=0.0)
+            if (
+                chosen[0] == "economy"
+                and lead != chosen[0]
+                and lead_title > others
+                and scores[lead] >= TITLE_FRAME_RATIO * top
+            ):
+                chosen.remove(lead)
+                chosen.insert(0, lead)
+                basis = "headline's bucket (body split between buckets)"
         elif ranked:
-            # Only a stray context word ("visit", "energy"): a best guess, labelled as one.
-            chosen = [ranked[0]]
+            # Only a stray context word ("visit", "energy") is no evidence of a bucket.
             basis = "weak signal only"
         evidence: dict[str, object] = {
             b: {
@@ -211,8 +254,13 @@ class Classifier:
             for b in BUCKETS
         }
         evidence["basis"] = basis
+        evidence["outside"] = {
+            "score": round(outside_score, 2),
+            "terms": dict(sorted(outside.items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
+        }
         evidence["rule"] = (
-            f"primary: highest score >= {MIN_BUCKET_SCORE}; also listed: >= {SECONDARY_RATIO} of it; "
+            f"primary: highest score >= {MIN_BUCKET_SCORE}, unless outside-the-buckets terms weigh "
+            f">= {OUTSIDE_RATIO} of it; also listed: >= {SECONDARY_RATIO} of it; "
             f"a term counts x{REGION_FACTOR['title']} in the title, x{REGION_FACTOR['lead']} in the lead"
         )
         evidence["primary"] = chosen[0] if chosen else None

@@ -92,6 +92,9 @@ class CountryProfile(_Config):
     """Another profile (relative path) whose taxonomy this one shares; ``taxonomy`` then
     holds only this country's additions and overrides, merged at load time."""
     taxonomy: dict[Bucket, BucketSpec]
+    outside: WeightedTerms = Field(default_factory=dict)
+    """Vocabulary of news outside the four buckets (culture, sport, local election notices...):
+    an item whose outside score matches its best bucket's gets no bucket (classify.py)."""
 
 
 # --------------------------------------------------------------------------- collection

@@ -66,13 +66,40 @@ def test_one_word_counts_once_even_when_two_terms_match_it(classifier: Classifie
     assert len(evidence["defense"]["terms"]) == 1
 
 
-def test_a_stray_context_word_is_a_labelled_guess(classifier: Classifier) -> None:
+def test_a_stray_context_word_is_no_bucket(classifier: Classifier) -> None:
     guess = classifier.classify("A day in the city", "The visit ended in the evening.")
     nothing = classifier.classify("Caring for pet gerbils", "Give them a wheel and fresh water.")
-    assert guess.buckets == ["diplomacy"]
+    assert guess.buckets == []
     assert guess.evidence["buckets"]["basis"] == "weak signal only"  # type: ignore[index]
     assert nothing.buckets == []
     assert nothing.evidence["buckets"]["basis"] == "no bucket term"  # type: ignore[index]
+
+
+def test_a_domestic_outlet_makes_an_item_eligible_not_relevant(classifier: Classifier) -> None:
+    """The source prior needs a bucket on the item's own evidence (issue 11)."""
+    concert = classifier.classify(
+        "Jazz quartet closes the festival",
+        "The pianist led a long improvisation and the concert ran past midnight, while police "
+        "closed the street outside the club.",
+        "MN",
+    )
+    notice = classifier.classify(
+        "Cabinet approves plan to stock fodder for the winter",
+        "Provincial governors must report hay reserves, and the emergency agency will monitor pastures.",
+        "MN",
+    )
+    assert not concert.relevant and concert.buckets == []
+    assert concert.evidence["buckets"]["basis"] == "outside the four buckets"  # type: ignore[index]
+    assert concert.evidence["relevance"]["needs_bucket"] == "no bucket: not relevant"  # type: ignore[index]
+    assert notice.relevant and notice.buckets[:1] == ["security"]
+
+
+def test_the_headline_frames_a_visit_whose_talks_were_about_trade(classifier: Classifier) -> None:
+    body = "On his official visit the two presidents held talks on critical minerals and uranium mining."
+    visit = classifier.classify("French President welcomed with ceremony in Ulaanbaatar", body, "MN")
+    deal = classifier.classify("Uranium mining deal signed", body, "MN")
+    assert visit.buckets[:1] == ["diplomacy"], visit.evidence["buckets"]
+    assert deal.buckets[:1] == ["economy"], deal.evidence["buckets"]
 
 
 def test_title_outweighs_the_same_term_in_the_body(classifier: Classifier) -> None:
