@@ -31,8 +31,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install osint with its dev tools
 
-demo: setup ## Serve the bundled sample corpus on 127.0.0.1, collect it, write the report to reports/
-	$(BIN)/python -m osint.demo
+# COUNTRY=kazakhstan builds samples/kazakhstan instead of the default samples/demo (Mongolia).
+COUNTRY ?=
+demo: setup ## Serve the bundled sample corpus on 127.0.0.1, collect it, write the report to reports/ (COUNTRY=kazakhstan: that sample week)
+	$(BIN)/python -m osint.demo $(COUNTRY)
 
 # Third-party feed and page corpora (not in the repo); override with CORPORA=/path/to/corpora.
 CORPORA ?= ../shared/corpora

@@ -302,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results["week"][0], "Untuned week"))
     if args.errors:  # the devset's errors only: the week is read in aggregate
         print("\n".join(["", *errors]))
+    from .sample_weeks import run as run_sample_weeks  # it imports this module
+
+    week_drops = run_sample_weeks(check=args.check, write_baseline=args.write_baseline, errors=args.errors)
     if args.write_baseline:
         pinned = {name: r[0] for name, r in results.items()}
         BASELINE.write_text(json.dumps(pinned, indent=2) + "\n")
@@ -309,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         baseline = json.loads(BASELINE.read_text())
         drops = [f"{name}: {d}" for name in GATED_SETS for d in compare(results[name][0], baseline[name])]
+        drops += week_drops
         for d in drops:
             print(f"BELOW BASELINE: {d}", file=sys.stderr)
         return 1 if drops else 0

@@ -1,4 +1,4 @@
-"""``python -m osint.demo``: serve the bundled sample corpus on 127.0.0.1, collect it, report.
+"""``python -m osint.demo [NAME]``: serve a bundled sample corpus on 127.0.0.1, collect it, report.
 
 The corpus (``samples/demo``) is a small web of outlets under one root. Every file says
 ``__BASE__/<outlet>/...`` where a URL goes; the server gives each outlet directory its
@@ -23,7 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .settings import PROJECT_ROOT
+import yaml
+
+from .errors import ConfigError
+from .settings import PROJECT_ROOT, load_feeds, load_profile, profile_path
 
 DEMO_DIR = PROJECT_ROOT / "samples" / "demo"
 DEMO_PERIOD = (date(2026, 3, 6), date(2026, 3, 13))
@@ -115,19 +118,55 @@ def feeds_for(site: CorpusSite, feeds_file: Path, dest: Path) -> Path:
     return dest
 
 
-def main() -> int:
-    """Collect the sample corpus into data/demo.db and write the seed week's report."""
+def sample_week(name: str) -> tuple[Path, tuple[date, date]]:
+    """A sample corpus under samples/ and the week it is reported on.
+
+    ``demo`` is the default corpus; another one (``samples/<name>/``) says its week in
+    ``week.yaml`` (``start``, ``end``), and its feeds file names its country profile.
+    """
+    root = PROJECT_ROOT / "samples" / name
+    if not (root / "feeds.yaml").is_file() or not (root / "site").is_dir():
+        known = sorted(p.name for p in (PROJECT_ROOT / "samples").iterdir() if (p / "site").is_dir())
+        raise ConfigError(f"no sample corpus {name!r} under samples/ (there are: {', '.join(known)})")
+    week = root / "week.yaml"
+    if not week.is_file():
+        return root, DEMO_PERIOD
+    data = yaml.safe_load(week.read_text(encoding="utf-8")) or {}
+    try:
+        return root, (date.fromisoformat(str(data["start"])), date.fromisoformat(str(data["end"])))
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"{week}: needs start and end dates (YYYY-MM-DD): {exc}") from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Collect a sample corpus into data/<name>.db and write its week's report.
+
+    ``python -m osint.demo`` builds the default corpus (samples/demo, into data/demo.db);
+    ``python -m osint.demo NAME`` builds samples/NAME, in its country's time zone.
+    """
     from .cli import app  # the demo drives the real CLI, as a user would
 
-    db = PROJECT_ROOT / "data" / "demo.db"
+    args = sys.argv[1:] if argv is None else argv
+    name = args[0] if args else DEMO_DIR.name
+    try:
+        root, (start, end) = sample_week(name)
+    except ConfigError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+    db = PROJECT_ROOT / "data" / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    with serve_corpus(DEMO_DIR / "site") as site, tempfile.TemporaryDirectory() as tmp:
-        feeds = feeds_for(site, DEMO_DIR / "feeds.yaml", Path(tmp) / "feeds.yaml")
+    with serve_corpus(root / "site") as site, tempfile.TemporaryDirectory() as tmp:
+        feeds = feeds_for(site, root / "feeds.yaml", Path(tmp) / "feeds.yaml")
         os.environ["OSINT_ALLOW_PRIVATE_NETWORKS"] = "127.0.0.1/32"
         os.environ.setdefault("OSINT_POLITENESS_DELAY", "0.05")
-        start, end = DEMO_PERIOD
-        for args in (
+        if name != DEMO_DIR.name:  # the default demo keeps the documented default zone
+            try:
+                os.environ["OSINT_TIMEZONE"] = load_profile(profile_path(feeds, load_feeds(feeds))).timezone
+            except ConfigError as exc:
+                print(f"demo: {exc}", file=sys.stderr)
+                return 2
+        for command in (
             ["collect", "--feeds", str(feeds), "--db", str(db)],
             [
                 "report",
@@ -143,7 +182,7 @@ def main() -> int:
                 str(PROJECT_ROOT / "reports"),
             ],
         ):
-            code = app(args, prog_name="osint", standalone_mode=False)
+            code = app(command, prog_name="osint", standalone_mode=False)
             if isinstance(code, int) and code:
                 return code
     return 0
