@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from .models import ReportDocument
+from .models import Report
 from .render import environment, safe_url
 from .text import strip_controls
 
@@ -42,7 +42,7 @@ class ArchiveEntry:
     """One report found in the directory: its data and which of its files exist."""
 
     stem: str
-    doc: ReportDocument
+    doc: Report
     files: dict[str, int]
     """Format -> file size in bytes, for the formats present."""
 
@@ -61,7 +61,7 @@ def scan_reports(out_dir: Path) -> list[ArchiveEntry]:
     entries = []
     for path in sorted(out_dir.glob("*.json")):
         try:
-            doc = ReportDocument.model_validate_json(path.read_bytes())
+            doc = Report.from_json(path.read_bytes())
         except (OSError, ValidationError, ValueError) as exc:
             log.warning("archive: %s skipped, not a readable report (%s)", path.name, type(exc).__name__)
             continue

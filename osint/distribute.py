@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from .errors import ConfigError, DeliveryError
-from .models import DocSentence, ReportDocument
+from .models import Report
 from .render import environment
 from .settings import Settings
 from .text import has_controls, strip_controls
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 Security = Literal["none", "starttls", "ssl"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "ssl": 465}
 SUBJECT_LIMIT = 200
-_CITED = re.compile(r"\s*(.+?)\s\[(\d+(?:,\s*\d+)*)\](?=\s|$)", re.DOTALL)
 
 
 # --------------------------------------------------------------------------- settings
@@ -164,18 +163,22 @@ class LoadedReport:
     """What a message is built from: the report as data, its text and its PDF."""
 
     files: ReportFiles
-    doc: ReportDocument
+    doc: Report
     text: str
     pdf: bytes | None
 
 
 def load_report(files: ReportFiles) -> LoadedReport:
     try:
-        doc = ReportDocument.model_validate_json(files.json.read_bytes())
+        doc = Report.from_json(files.json.read_bytes())
     except OSError as exc:
         raise DeliveryError(f"{files.json}: cannot read ({exc.strerror or exc})") from exc
     except ValidationError as exc:
-        raise DeliveryError(f"{files.json}: not a report JSON file ({exc.error_count()} problems)") from exc
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise DeliveryError(
+            f"{files.json}: not a report JSON file ({exc.error_count()} problem(s); {where}: {first['msg']})"
+        ) from exc
     text = files.md.read_text(encoding="utf-8") if files.md else doc.executive_summary
     pdf = files.pdf.read_bytes() if files.pdf else None
     return LoadedReport(files, doc, text, pdf)
@@ -206,23 +209,13 @@ def period_text(start: Any, end: Any) -> str:
     return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
 
 
-def subject_for(doc: ReportDocument) -> str:
+def subject_for(doc: Report) -> str:
     return header_text(f"{doc.title}: {period_text(doc.period.start, doc.period.end)}")
-
-
-def split_cited(joined: str) -> list[DocSentence]:
-    """``"A. [1] B. [2, 3]"`` (a joined section of report.json) back into cited sentences."""
-    out = [
-        DocSentence(text=m.group(1), citations=[int(n) for n in m.group(2).split(",")])
-        for m in _CITED.finditer(joined)
-    ]
-    return out or ([DocSentence(text=joined)] if joined.strip() else [])
 
 
 def render_email_html(report: LoadedReport, templates_dir: Path, zone: ZoneInfo, note: str | None) -> str:
     """The report as an email body: the same sections, inline styles, citations as links."""
     doc = report.doc
-    outlook = doc.sections.outlook
     failing = [f for f in doc.coverage.feeds if f.status == "failing"]
     return (
         environment(templates_dir)
@@ -232,8 +225,7 @@ def render_email_html(report: LoadedReport, templates_dir: Path, zone: ZoneInfo,
             period=period_text(doc.period.start, doc.period.end),
             generated=doc.generated_at.astimezone(zone),
             urls={a.number: a.url for a in doc.annex},
-            flashpoints=split_cited(outlook.flashpoints),
-            recommendations=split_cited(outlook.recommendations),
+            zone=zone,
             failing=failing,
             note=note,
             has_pdf=report.pdf is not None and note is None,

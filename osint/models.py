@@ -8,10 +8,20 @@ models are plain pydantic models passed from stage to stage; no stage defines it
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 Bucket = Literal["security", "economy", "diplomacy", "defense"]
 BUCKETS: tuple[Bucket, ...] = ("security", "economy", "diplomacy", "defense")
@@ -225,24 +235,81 @@ class Story(BaseModel):
 
 
 # --------------------------------------------------------------------------- report
+# The report, engine- and format-independent. The same models are what ``report.json``
+# is written from and read back into (the archive, the email, the review desk and the
+# tests read it with :meth:`Report.from_json`), so the schema exists once. Derived prose
+# (``executive_summary``, a development's ``summary``, the sections' joined text, the
+# outlets table) is computed from the sentences for readers that want plain text; it is
+# written to the JSON and ignored when the JSON is read back.
+
+SCHEMA_VERSION = 2
+"""``report.json``'s ``schema_version``; the README says what changed from the one before."""
 
 
-class Sentence(BaseModel):
+class _ReportPart(BaseModel):
+    """A part of the report: an unknown key is an error; a derived key read back is dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: object) -> object:
+        derived = cls.model_computed_fields
+        if isinstance(data, dict) and derived:
+            return {k: v for k, v in data.items() if k not in derived}
+        return data
+
+
+class Sentence(_ReportPart):
     """One statement of the report, the items that support it and their annex numbers.
 
-    Engines fill ``item_ids``; numbering the annex fills ``cites`` from them.
+    Engines fill ``item_ids``; numbering the annex fills ``citations`` from them.
     """
 
     text: str
-    item_ids: list[int]
-    cites: list[int] = Field(default_factory=list)
+    item_ids: list[int] = Field(default_factory=list)
+    citations: list[int] = Field(default_factory=list)
     kind: Literal["fact", "assessment"] = "fact"
     """A fact restates its cited items; an assessment is a judgement resting on them (SPEC §4)."""
     author: str | None = None
     """Who wrote an assessment: the engine (``llm:<model>``) or the analyst's user name."""
 
+    @property
+    def label(self) -> str:
+        """How every format marks an assessment (``Assessment (llm:qwen)``); empty for a fact."""
+        if self.kind != "assessment":
+            return ""
+        return f"Assessment ({self.author})" if self.author else "Assessment"
 
-class Development(BaseModel):
+    def cited_text(self) -> str:
+        """The sentence as plain text with its label and citations: ``Assessment (x): Text. [1, 2]``."""
+        head = f"{self.label}: " if self.label else ""
+        refs = f" [{', '.join(str(n) for n in self.citations)}]" if self.citations else ""
+        return f"{head}{self.text}{refs}"
+
+
+def joined(sentences: list[Sentence]) -> str:
+    """Sentences as one paragraph of plain text (derived; nothing parses it back)."""
+    return " ".join(s.cited_text() for s in sentences)
+
+
+class SourceRef(_ReportPart):
+    """An item a development cites, as the JSON names it beside the development."""
+
+    citation: int
+    url: str
+    title: str
+    source: str
+    published: datetime
+
+
+class Development(_ReportPart):
+    """A key development: its headline, its paragraph and the stories' data behind it.
+
+    In the JSON ``title`` is the headline's text (SPEC §3) and ``headline`` the headline
+    as a sentence with its citations.
+    """
+
     title: Sentence
     sentences: list[Sentence]
     buckets: list[Bucket]
@@ -251,9 +318,30 @@ class Development(BaseModel):
     score: float
     status: Literal["new", "continuing", "escalating"] = "new"
     previous: str | None = None
+    sources: list[SourceRef] = Field(default_factory=list)
+    """The cited items in citation order (filled when the annex is numbered)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> str:
+        return joined(self.sentences)
+
+    @model_serializer(mode="wrap")
+    def _headline_as_title(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        headline = data.pop("title")
+        return {"title": self.title.text, "headline": headline, **data}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_from_headline(cls, data: object) -> object:
+        if isinstance(data, dict) and "headline" in data:
+            data = {**data, "title": data["headline"]}
+            del data["headline"]
+        return data
 
 
-class SectionBlock(BaseModel):
+class SectionBlock(_ReportPart):
     """A titled run of sentences inside a section (e.g. 'China' in the geopolitical part)."""
 
     heading: str
@@ -261,13 +349,13 @@ class SectionBlock(BaseModel):
     empty_note: str | None = None
 
 
-class CalendarEvent(BaseModel):
+class CalendarEvent(_ReportPart):
     when: str
     sort_key: date
     sentence: Sentence
 
 
-class Outlook(BaseModel):
+class Outlook(_ReportPart):
     calendar: list[CalendarEvent] = Field(default_factory=list)
     flashpoints: list[Sentence] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
@@ -276,7 +364,25 @@ class Outlook(BaseModel):
     recommendations: list[Sentence] = Field(default_factory=list)
 
 
-class AnnexEntry(BaseModel):
+class Sections(_ReportPart):
+    """The analysis sections after the key developments."""
+
+    geopolitical_blocks: list[SectionBlock]
+    military_blocks: list[SectionBlock]
+    outlook: Outlook
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def geopolitical(self) -> str:
+        return " ".join(joined(b.sentences) for b in self.geopolitical_blocks).strip()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def military(self) -> str:
+        return " ".join(joined(b.sentences) for b in self.military_blocks).strip()
+
+
+class AnnexEntry(_ReportPart):
     number: int
     item_id: int
     title: str
@@ -288,7 +394,7 @@ class AnnexEntry(BaseModel):
     bucket: Bucket | None
 
 
-class FeedCoverage(BaseModel):
+class FeedCoverage(_ReportPart):
     name: str
     url: str
     status: SourceStatus
@@ -296,7 +402,7 @@ class FeedCoverage(BaseModel):
     items: int
 
 
-class Coverage(BaseModel):
+class Coverage(_ReportPart):
     items: int
     outlets: int
     by_bucket: dict[str, int]
@@ -308,7 +414,7 @@ class Coverage(BaseModel):
     sentences_dropped: int = 0
 
 
-class ReportItem(BaseModel):
+class ReportItem(_ReportPart):
     item_id: int
     url: str
     title: str
@@ -316,33 +422,85 @@ class ReportItem(BaseModel):
     domain: str
     published: datetime
     buckets: list[Bucket]
-    primary: Bucket | None
+    primary_bucket: Bucket | None
     cluster: str
     copy_of: str | None = None
     relevance: float
     evidence: dict[str, object]
 
 
-class Report(BaseModel):
-    """The whole report, engine- and format-independent; every renderer reads this."""
+class Period(_ReportPart):
+    start: date
+    end: date
 
+
+class Review(_ReportPart):
+    """Where the report stands in review (SPEC §3); a draft until an editor approves it."""
+
+    status: Literal["draft", "approved"] = "draft"
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    changes: int = 0
+    """How many editorial changes the report carries."""
+
+
+class OutletCount(_ReportPart):
+    name: str
+    domain: str
+    items: int
+
+
+class Report(_ReportPart):
+    """The whole report; every renderer reads it and ``report.json`` is its JSON."""
+
+    schema_version: int = SCHEMA_VERSION
     title: str
     region: str
     slug: str
-    period_start: date
-    period_end: date
+    period: Period
     generated_at: datetime
     engine: str
     model: str | None = None
-    executive_summary: list[Sentence]
+    review: Review = Field(default_factory=Review)
+    executive_summary_sentences: list[Sentence]
     developments: list[Development]
-    geopolitical: list[SectionBlock]
-    military: list[SectionBlock]
-    outlook: Outlook
+    sections: Sections
     annex: list[AnnexEntry]
     items: list[ReportItem]
     coverage: Coverage
     notes: list[str] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _current_schema(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {value} is not {SCHEMA_VERSION}: written by another osint release "
+                "(rebuild it from the store with osint report)"
+            )
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def executive_summary(self) -> str:
+        return joined(self.executive_summary_sentences)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sources(self) -> list[OutletCount]:
+        """Outlets by domain with their items of the period, most items first (the annex's table)."""
+        counts = Counter((item.source, item.domain) for item in self.items)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [OutletCount(name=name, domain=domain, items=n) for (name, domain), n in ranked]
+
+    def to_json(self) -> str:
+        """``report.json``: this report as data, with every sentence's citations."""
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Report:
+        """A written ``report.json`` read back (derived fields are recomputed, not read)."""
+        return cls.model_validate_json(data)
 
 
 # --------------------------------------------------------------------------- LLM answers
@@ -410,96 +568,6 @@ class LLMOutlook(_Config):
 
     flashpoints: list[LLMSentence] = Field(default_factory=list)
     recommendations: list[LLMSentence] = Field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- report.json read back
-# What delivery and the archive read from a written report: the JSON file is the one
-# complete, atomically written record of a report, so ``osint send FILE`` and the archive
-# work from the files alone. Unknown keys are ignored (the JSON grows; readers need not).
-
-
-class _Doc(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class DocSentence(_Doc):
-    text: str
-    citations: list[int] = Field(default_factory=list)
-
-
-class DocDevelopment(_Doc):
-    title: str
-    title_citations: list[int] = Field(default_factory=list)
-    summary: str = ""
-    sentences: list[DocSentence] = Field(default_factory=list)
-    buckets: list[str] = Field(default_factory=list)
-    status: str = "new"
-
-
-class DocBlock(_Doc):
-    heading: str
-    sentences: list[DocSentence] = Field(default_factory=list)
-    empty: str | None = None
-
-
-class DocCalendarEvent(_Doc):
-    when: str
-    text: str
-    citations: list[int] = Field(default_factory=list)
-
-
-class DocOutlook(_Doc):
-    calendar: list[DocCalendarEvent] = Field(default_factory=list)
-    flashpoints: str = ""
-    indicators: list[str] = Field(default_factory=list)
-    recommendations: str = ""
-
-
-class DocSections(_Doc):
-    geopolitical_blocks: list[DocBlock] = Field(default_factory=list)
-    military_blocks: list[DocBlock] = Field(default_factory=list)
-    outlook: DocOutlook = Field(default_factory=DocOutlook)
-
-
-class DocAnnexEntry(_Doc):
-    number: int
-    title: str
-    url: str
-    source: str
-    published: str
-    bucket: str | None = None
-    reliability: str = "F"
-
-
-class DocPeriod(_Doc):
-    start: date
-    end: date
-
-
-class DocCoverage(_Doc):
-    items: int = 0
-    outlets: int = 0
-    by_bucket: dict[str, int] = Field(default_factory=dict)
-    feeds: list[FeedCoverage] = Field(default_factory=list)
-
-
-class ReportDocument(_Doc):
-    """A written ``report.json`` (SPEC §3), as read back by delivery and the archive."""
-
-    schema_version: int
-    title: str
-    region: str
-    period: DocPeriod
-    generated_at: datetime
-    engine: str
-    model: str | None = None
-    executive_summary: str = ""
-    executive_summary_sentences: list[DocSentence] = Field(default_factory=list)
-    developments: list[DocDevelopment] = Field(default_factory=list)
-    sections: DocSections = Field(default_factory=DocSections)
-    annex: list[DocAnnexEntry] = Field(default_factory=list)
-    coverage: DocCoverage = Field(default_factory=DocCoverage)
-    notes: list[str] = Field(default_factory=list)
 
 
 class SendRecord(BaseModel):

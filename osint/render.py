@@ -9,9 +9,7 @@ own template assets, so no local file or internal address can end up in a PDF.
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -55,15 +53,21 @@ def safe_url(value: object) -> str:
 
 
 def _cite_html(sentence: Sentence) -> Markup:
-    parts = [Markup('<a class="cite" href="#ref-{n}">{n}</a>').format(n=n) for n in sentence.cites]
-    return Markup('{text} <span class="cites">[{refs}]</span>').format(
+    """A sentence with its citations linked to the annex; an assessment labelled and set apart."""
+    parts = [Markup('<a class="cite" href="#ref-{n}">{n}</a>').format(n=n) for n in sentence.citations]
+    cited = Markup('{text} <span class="cites">[{refs}]</span>').format(
         text=escape(sentence.text), refs=Markup(", ").join(parts)
     )
+    if not sentence.label:
+        return cited
+    labelled = '<span class="assessment"><span class="assessment-label">{label}:</span> {cited}</span>'
+    return Markup(labelled).format(label=sentence.label, cited=cited)
 
 
 def _cite_md(sentence: Sentence) -> str:
-    refs = ", ".join(str(n) for n in sentence.cites)
-    return f"{md_escape(sentence.text)} \\[{refs}\\]"
+    refs = ", ".join(str(n) for n in sentence.citations)
+    head = f"*{md_escape(sentence.label)}:* " if sentence.label else ""
+    return f"{head}{md_escape(sentence.text)} \\[{refs}\\]"
 
 
 def _fmt_day(value: Any) -> str:
@@ -99,16 +103,9 @@ def _context(report: Report, zone: ZoneInfo) -> dict[str, Any]:
         "zone": zone,
         "generated": report.generated_at.astimezone(zone),
         "annex_groups": [(k, v) for k, v in groups.items() if v],
-        "outlets": _outlets(report),
         "failing": failing,
         "label": lambda b: BUCKET_LABELS.get(b, "Other"),
     }
-
-
-def _outlets(report: Report) -> list[tuple[tuple[str, str], int]]:
-    """(outlet, domain) -> items of the period, most items first: the annex's outlet table."""
-    counts = Counter((item.source, item.domain) for item in report.items)
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def render_html(report: Report, templates_dir: Path, zone: ZoneInfo, *, for_pdf: bool = False) -> str:
@@ -119,125 +116,6 @@ def render_html(report: Report, templates_dir: Path, zone: ZoneInfo, *, for_pdf:
 def render_markdown(report: Report, templates_dir: Path, zone: ZoneInfo) -> str:
     env = environment(templates_dir)
     return env.get_template("report.md.j2").render(**_context(report, zone))
-
-
-def _joined(sentences: list[Sentence]) -> str:
-    return " ".join(f"{s.text} [{', '.join(str(n) for n in s.cites)}]" for s in sentences)
-
-
-def report_json(report: Report, zone: ZoneInfo) -> dict[str, Any]:
-    """The report as data (SPEC §3 ``report.json``), with every sentence's citations."""
-
-    def sentences(ss: list[Sentence]) -> list[dict[str, Any]]:
-        return [{"text": s.text, "citations": s.cites} for s in ss]
-
-    annex_by_item = {a.item_id: a for a in report.annex}
-
-    def source_ref(item_id: int) -> dict[str, Any]:
-        a = annex_by_item[item_id]
-        return {
-            "url": a.url,
-            "title": a.title,
-            "source": a.source,
-            "published": a.published.isoformat(),
-            "citation": a.number,
-        }
-
-    outlook = report.outlook
-    return {
-        "schema_version": 1,
-        "title": report.title,
-        "region": report.region,
-        "period": {"start": report.period_start.isoformat(), "end": report.period_end.isoformat()},
-        "generated_at": report.generated_at.astimezone(zone).isoformat(timespec="seconds"),
-        "engine": report.engine,
-        "model": report.model,
-        "executive_summary": _joined(report.executive_summary),
-        "executive_summary_sentences": sentences(report.executive_summary),
-        "developments": [
-            {
-                "title": d.title.text,
-                "title_citations": d.title.cites,
-                "summary": _joined(d.sentences),
-                "sentences": sentences(d.sentences),
-                "buckets": d.buckets,
-                "status": d.status,
-                "previous": d.previous,
-                "score": d.score,
-                "story": d.story_id,
-                "sources": [
-                    source_ref(i)
-                    for i in dict.fromkeys([*d.title.item_ids, *(i for s in d.sentences for i in s.item_ids)])
-                ],
-            }
-            for d in report.developments
-        ],
-        "sections": {
-            "geopolitical": " ".join(_joined(b.sentences) for b in report.geopolitical).strip(),
-            "geopolitical_blocks": [
-                {"heading": b.heading, "sentences": sentences(b.sentences), "empty": b.empty_note}
-                for b in report.geopolitical
-            ],
-            "military": " ".join(_joined(b.sentences) for b in report.military).strip(),
-            "military_blocks": [
-                {"heading": b.heading, "sentences": sentences(b.sentences), "empty": b.empty_note}
-                for b in report.military
-            ],
-            "outlook": {
-                "calendar": [
-                    {
-                        "when": e.when,
-                        "date": e.sort_key.isoformat(),
-                        "text": e.sentence.text,
-                        "citations": e.sentence.cites,
-                    }
-                    for e in outlook.calendar
-                ],
-                "flashpoints": _joined(outlook.flashpoints),
-                "indicators": outlook.indicators,
-                "previous_indicators": outlook.previous_indicators,
-                "recommendations": _joined(outlook.recommendations),
-            },
-        },
-        "items": [
-            {
-                "url": i.url,
-                "title": i.title,
-                "source": i.source,
-                "published": i.published.isoformat(),
-                "buckets": i.buckets,
-                "primary_bucket": i.primary,
-                "cluster": i.cluster,
-                "copy_of": i.copy_of,
-                "relevance": i.relevance,
-                "evidence": i.evidence,
-            }
-            for i in report.items
-        ],
-        "sources": [
-            {"name": name, "domain": domain, "items": n}
-            for (name, domain), n in _outlets(report)
-        ],
-        "annex": [
-            {
-                "number": a.number,
-                "title": a.title,
-                "url": a.url,
-                "source": a.source,
-                "domain": a.domain,
-                "published": a.published.isoformat(),
-                "reliability": a.reliability,
-                "bucket": a.bucket,
-            }
-            for a in report.annex
-        ],
-        "coverage": report.coverage.model_dump(mode="json"),
-        "notes": report.notes,
-    }
-
-
-def render_json(report: Report, zone: ZoneInfo) -> str:
-    return json.dumps(report_json(report, zone), ensure_ascii=False, indent=2) + "\n"
 
 
 def _pdf_fetcher(templates_dir: Path) -> Any:
@@ -294,7 +172,7 @@ def _render(report: Report, fmt: str, templates_dir: Path, zone: ZoneInfo) -> by
     if fmt == "md":
         return render_markdown(report, templates_dir, zone).encode("utf-8")
     if fmt == "json":
-        return render_json(report, zone).encode("utf-8")
+        return report.to_json().encode("utf-8")
     if fmt == "pdf":
         return render_pdf(report, templates_dir, zone)
     raise ReportError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

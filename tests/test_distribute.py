@@ -33,6 +33,7 @@ from osint.distribute import (
     load_report,
 )
 from osint.errors import ConfigError, DeliveryError
+from osint.models import Sentence
 from osint.settings import Settings
 
 from .conftest import invoke
@@ -159,6 +160,25 @@ def test_html_body_is_inline_styled_and_inert(tmp_path: Path) -> None:
     ]
     assert not unstyled
     assert "Cyberattacks continue." in html and "Border trade grows." in html
+
+
+def test_an_assessment_is_labelled_in_the_email_and_flashpoints_keep_their_citations(tmp_path: Path) -> None:
+    judged = Sentence(
+        text="Talks are likely to stall.", item_ids=[7], citations=[1], kind="assessment", author="a.analyst"
+    )
+    loaded = load_report(ReportFiles.beside(write_report(tmp_path, assessment=judged)))
+    html_part = build(loaded, config()).get_body(("html",))
+    assert html_part is not None
+    doc = lxml.html.fromstring(html_part.get_content())
+    (label,) = doc.xpath("//strong[starts-with(text(), 'Assessment')]")
+    assert label.text == "Assessment (a.analyst):"
+    assert "Talks are likely to stall." in label.getparent().text_content()
+    flashpoints = doc.xpath("//h3[contains(., 'flashpoints')]/following-sibling::ul[1]/li")
+    assert [" ".join(li.text_content().split()) for li in flashpoints] == [
+        "Cyberattacks continue. [1]",
+        "Border trade grows. [1]",
+    ]
+    assert all(li.xpath(".//a/@href") == ["https://montsame.mn/en/read/1"] for li in flashpoints)
 
 
 @pytest.mark.parametrize("title", HOSTILE_TITLES)

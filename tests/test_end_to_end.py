@@ -51,10 +51,12 @@ def test_report_writes_four_formats(demo_run: DemoRun) -> None:
 
 def test_json_follows_the_spec_and_every_citation_resolves(demo_run: DemoRun) -> None:
     data = json.loads(demo_run.report_file("json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["region"] == "Mongolia"
     assert data["period"] == {"start": "2026-03-06", "end": "2026-03-13"}
     assert data["engine"] == "extractive"
+    assert data["review"] == {"status": "draft", "approved_by": None, "approved_at": None, "changes": 0}
+    assert isinstance(data["executive_summary"], str) and isinstance(data["sections"]["geopolitical"], str)
     for key in (
         "title",
         "generated_at",
@@ -76,6 +78,7 @@ def test_json_follows_the_spec_and_every_citation_resolves(demo_run: DemoRun) ->
     cited = 0
     for dev in data["developments"]:
         assert dev["title"] and dev["summary"] and dev["sources"]
+        assert dev["title"] == dev["headline"]["text"] and dev["headline"]["citations"]
         for s in dev["sentences"]:
             assert s["citations"], s
             for n in s["citations"]:

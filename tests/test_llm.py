@@ -108,12 +108,12 @@ def rendered(report: Report) -> str:
 
 
 def sentences_of(report: Report) -> list[Sentence]:
-    out = [*report.executive_summary]
+    out = [*report.executive_summary_sentences]
     for d in report.developments:
         out += [d.title, *d.sentences]
-    for b in (*report.geopolitical, *report.military):
+    for b in (*report.sections.geopolitical_blocks, *report.sections.military_blocks):
         out += b.sentences
-    out += [*report.outlook.flashpoints, *report.outlook.recommendations]
+    out += [*report.sections.outlook.flashpoints, *report.sections.outlook.recommendations]
     return out
 
 
@@ -133,9 +133,9 @@ def test_good_answers_write_every_section_with_valid_citations(week: Week, llm: 
     written = [s for s in sentences_of(report) if s not in [d.title for d in report.developments]]
     assert written and all(s.text in answered for s in written)
     annex = {a.number for a in report.annex}
-    assert all(s.cites and set(s.cites) <= annex for s in sentences_of(report))
+    assert all(s.citations and set(s.citations) <= annex for s in sentences_of(report))
     assert report.coverage.sentences_dropped == 0
-    assert report.outlook.recommendations, "cited recommendations from the model are kept"
+    assert report.sections.outlook.recommendations, "cited recommendations from the model are kept"
     first = llm.requests[0].body
     assert first["model"] == MODEL and first["temperature"] == 0 and "tools" not in first
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
@@ -196,7 +196,7 @@ def test_invalid_json_is_retried_then_the_section_falls_back(week: Week, llm: LL
         in report.notes
     )
     assert len(fallback_notes(report)) == len(SECTIONS)
-    assert report.executive_summary == extractive.executive_summary
+    assert report.executive_summary_sentences == extractive.executive_summary_sentences
     assert report.developments == extractive.developments
     assert (report.engine, report.model) == ("llm", MODEL)
     assert "extractive fallback used" in rendered(report)
@@ -317,7 +317,7 @@ def test_5xx_is_retried_with_backoff_then_falls_back(week: Week, llm: LLMServer)
     report = week.report(week.engine(llm))
     assert len(llm.requests) == 3 and week.naps == [0.5, 1.0]
     assert len(fallback_notes(report)) == len(SECTIONS)
-    assert report.executive_summary
+    assert report.executive_summary_sentences
 
 
 def test_a_refusing_server_is_not_retried(week: Week, llm: LLMServer) -> None:

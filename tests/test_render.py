@@ -20,9 +20,11 @@ from osint.models import (
     Development,
     FeedCoverage,
     Outlook,
+    Period,
     Report,
     ReportItem,
     SectionBlock,
+    Sections,
     Sentence,
 )
 from osint.render import _autoescape, md_escape, render, safe_url
@@ -38,20 +40,19 @@ EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript
 def hostile_report(tmp_path: Path) -> Report:
     local = tmp_path / "secret.txt"
     local.write_text("TOP SECRET LOCAL FILE")
-    s = Sentence(text=f"The minister said {EVIL}.", item_ids=[1], cites=[1])
+    s = Sentence(text=f"The minister said {EVIL}.", item_ids=[1], citations=[1])
     when = datetime(2026, 3, 9, 2, tzinfo=UTC)
     return Report(
         title="Mongolia Security Analysis Report",
         region="Mongolia",
         slug="mongolia",
-        period_start=date(2026, 3, 6),
-        period_end=date(2026, 3, 13),
+        period=Period(start=date(2026, 3, 6), end=date(2026, 3, 13)),
         generated_at=datetime(2026, 3, 14, 6, tzinfo=UTC),
         engine="extractive",
-        executive_summary=[s],
+        executive_summary_sentences=[s],
         developments=[
             Development(
-                title=Sentence(text=f"Headline {EVIL}", item_ids=[1], cites=[1]),
+                title=Sentence(text=f"Headline {EVIL}", item_ids=[1], citations=[1]),
                 sentences=[s],
                 buckets=["security"],
                 item_ids=[1],
@@ -59,9 +60,11 @@ def hostile_report(tmp_path: Path) -> Report:
                 score=1.0,
             )
         ],
-        geopolitical=[SectionBlock(heading="China", sentences=[s])],
-        military=[SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")],
-        outlook=Outlook(indicators=[f"term {EVIL}"]),
+        sections=Sections(
+            geopolitical_blocks=[SectionBlock(heading="China", sentences=[s])],
+            military_blocks=[SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")],
+            outlook=Outlook(indicators=[f"term {EVIL}"]),
+        ),
         annex=[
             AnnexEntry(
                 number=1,
@@ -84,7 +87,7 @@ def hostile_report(tmp_path: Path) -> Report:
                 domain="evil.example",
                 published=when,
                 buckets=["security"],
-                primary="security",
+                primary_bucket="security",
                 cluster="s-1",
                 relevance=0.9,
                 evidence={},
@@ -169,25 +172,44 @@ def test_same_store_and_period_render_byte_identical(
 
 
 def test_every_sentence_of_every_section_cites_a_period_item(demo_run: DemoRun) -> None:
-    data = json.loads(demo_run.report_file("json").read_text())
-    annex = {a["number"]: a for a in data["annex"]}
-    period_urls = {i["url"] for i in data["items"]}
-    sections = data["sections"]
-    groups = [data["executive_summary_sentences"]]
-    groups += [d["sentences"] for d in data["developments"]]
-    groups += [b["sentences"] for b in sections["geopolitical_blocks"] + sections["military_blocks"]]
-    groups.append([{"text": e["text"], "citations": e["citations"]} for e in sections["outlook"]["calendar"]])
+    report = Report.from_json(demo_run.report_file("json").read_bytes())
+    annex = {a.number: a for a in report.annex}
+    period_urls = {i.url for i in report.items}
+    sections = report.sections
+    groups = [report.executive_summary_sentences]
+    groups += [d.sentences for d in report.developments]
+    groups += [b.sentences for b in sections.geopolitical_blocks + sections.military_blocks]
+    groups.append([e.sentence for e in sections.outlook.calendar])
+    groups += [sections.outlook.flashpoints, sections.outlook.recommendations]
     count = 0
     for sentences in groups:
         for s in sentences:
-            assert s["citations"], s["text"]
-            for n in s["citations"]:
-                assert annex[n]["url"] in period_urls
+            assert s.citations, s.text
+            for n in s.citations:
+                assert annex[n].url in period_urls
             count += 1
     assert count >= 20
-    cited = {n for group in groups for s in group for n in s["citations"]}
-    cited |= {n for d in data["developments"] for n in d["title_citations"]}
+    cited = {n for group in groups for s in group for n in s.citations}
+    cited |= {n for d in report.developments for n in d.title.citations}
     assert cited == set(annex), "the annex lists exactly the cited articles"
+
+
+def test_report_json_reads_back_into_the_model_it_was_written_from(demo_run: DemoRun) -> None:
+    written = demo_run.report_file("json").read_text(encoding="utf-8")
+    report = Report.from_json(written)
+    assert report.to_json() == written  # derived text is recomputed, not read, and comes out the same
+    assert report.review.status == "draft" and report.sections.outlook.flashpoints
+    assert all(isinstance(s, Sentence) and s.citations for s in report.sections.outlook.flashpoints)
+
+
+def test_a_report_of_another_schema_is_refused_plainly(demo_run: DemoRun) -> None:
+    data = json.loads(demo_run.report_file("json").read_text(encoding="utf-8"))
+    data["schema_version"] = 1
+    with pytest.raises(ValueError, match="schema_version 1 is not 2"):
+        Report.from_json(json.dumps(data))
+    data["schema_version"], data["unexpected"] = 2, True
+    with pytest.raises(ValueError, match="unexpected"):
+        Report.from_json(json.dumps(data))
 
 
 def test_a_broken_template_is_a_report_error(tmp_path: Path) -> None:
@@ -200,3 +222,46 @@ def test_a_broken_template_is_a_report_error(tmp_path: Path) -> None:
         render(hostile_report(tmp_path), "md", broken, ZONE)
     with pytest.raises(ReportError, match="html template"):
         render(hostile_report(tmp_path), "html", broken, ZONE)
+
+
+def assessed_report(tmp_path: Path) -> Report:
+    """The hostile report with one assessment in the summary and one among the flashpoints."""
+    report = hostile_report(tmp_path)
+    judged = Sentence(
+        text="Further incidents are likely before the vote.", item_ids=[1], citations=[1],
+        kind="assessment", author="llm:qwen2.5",
+    )  # fmt: skip
+    report.executive_summary_sentences.append(judged)
+    report.sections.outlook.flashpoints.append(judged.model_copy(update={"author": "a.analyst"}))
+    return report
+
+
+def test_assessments_are_labelled_with_their_author_in_every_format(tmp_path: Path) -> None:
+    report = assessed_report(tmp_path)
+    html = render(report, "html", TEMPLATES, ZONE).decode()
+    doc = lxml.html.fromstring(html)
+    marked = doc.xpath("//span[@class='assessment']")
+    assert [m.xpath("string(span[@class='assessment-label'])") for m in marked] == [
+        "Assessment (llm:qwen2.5):",
+        "Assessment (a.analyst):",
+    ]
+    assert all("Further incidents are likely" in m.text_content() for m in marked)
+    facts = doc.xpath("//span[@class='assessment']//*[contains(text(), 'The minister said')]")
+    assert not facts, "a fact is never inside an assessment's mark"
+    md = render(report, "md", TEMPLATES, ZONE).decode()
+    assert "*Assessment (llm:qwen2.5):* Further incidents are likely before the vote. \\[1\\]" in md
+    assert "- *Assessment (a.analyst):* Further incidents" in md
+    assert md.count("*Assessment (") == 2
+    data = json.loads(render(report, "json", TEMPLATES, ZONE))
+    last = data["executive_summary_sentences"][-1]
+    assert (last["kind"], last["author"]) == ("assessment", "llm:qwen2.5")
+    assert data["executive_summary_sentences"][0]["kind"] == "fact"
+    assert data["executive_summary"].endswith(
+        "Assessment (llm:qwen2.5): Further incidents are likely before the vote. [1]"
+    )
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render(report, "pdf", TEMPLATES, ZONE))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert "Assessment (llm:qwen2.5): Further incidents are likely" in flat
+    assert "Assessment (a.analyst): Further incidents are likely" in flat

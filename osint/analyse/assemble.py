@@ -19,9 +19,12 @@ from ..models import (
     Coverage,
     FeedCoverage,
     Item,
+    Period,
     Report,
     ReportItem,
+    Sections,
     Sentence,
+    SourceRef,
 )
 from .base import Draft, Evidence
 from .verify import VerifyStats
@@ -91,7 +94,20 @@ def assemble_report(
             )
         )
     for sentence in _all_sentences(draft):
-        sentence.cites = sorted({numbers[i] for i in sentence.item_ids})
+        sentence.citations = sorted({numbers[i] for i in sentence.item_ids})
+    by_item = {a.item_id: a for a in annex}
+    for dev in draft.developments:
+        cited_ids = dict.fromkeys([*dev.title.item_ids, *(i for s in dev.sentences for i in s.item_ids)])
+        dev.sources = [
+            SourceRef(
+                citation=by_item[i].number,
+                url=by_item[i].url,
+                title=by_item[i].title,
+                source=by_item[i].source,
+                published=by_item[i].published,
+            )
+            for i in cited_ids
+        ]
 
     story_of: dict[int, str] = {}
     copy_of: dict[int, int] = {}
@@ -109,7 +125,7 @@ def assemble_report(
             domain=domain_of(i.url),
             published=i.published,
             buckets=list(i.classification.buckets) if i.classification else [],
-            primary=_primary(i),
+            primary_bucket=_primary(i),
             cluster=story_of.get(i.id, ""),
             copy_of=ev.items[copy_of[i.id]].url if i.id in copy_of else None,
             relevance=i.classification.relevance if i.classification else 0.0,
@@ -138,16 +154,15 @@ def assemble_report(
         title=profile.report_title,
         region=profile.name,
         slug=profile.slug,
-        period_start=ev.start,
-        period_end=ev.end,
+        period=Period(start=ev.start, end=ev.end),
         generated_at=generated_at,
         engine=engine,
         model=draft.model,
-        executive_summary=draft.executive,
+        executive_summary_sentences=draft.executive,
         developments=draft.developments,
-        geopolitical=draft.geopolitical,
-        military=draft.military,
-        outlook=draft.outlook,
+        sections=Sections(
+            geopolitical_blocks=draft.geopolitical, military_blocks=draft.military, outlook=draft.outlook
+        ),
         annex=annex,
         items=report_items,
         coverage=coverage,

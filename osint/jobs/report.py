@@ -136,7 +136,7 @@ def build_report(
         draft,
         ev,
         engine=chosen.name,
-        generated_at=now or datetime.now(UTC),
+        generated_at=(now or datetime.now(UTC)).astimezone(settings.zone()).replace(microsecond=0),
         feeds=feeds,
         stats=stats,
         considered=len(period),
@@ -145,7 +145,7 @@ def build_report(
 
 
 def report_filename(report: Report, fmt: str) -> str:
-    return f"{report.slug}-{report.period_start.isoformat()}_{report.period_end.isoformat()}.{fmt}"
+    return f"{report.slug}-{report.period.start.isoformat()}_{report.period.end.isoformat()}.{fmt}"
 
 
 def write_report(ctx: RunContext, report: Report, formats: Sequence[str]) -> list[Path]:
