@@ -16,11 +16,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pebble
 
 from .errors import ExtractError, FeedError, FetchError
 from .extract import article_from_entry, extract_article
@@ -56,14 +56,11 @@ def extract_in_worker(html: bytes, url: str, zone_key: str) -> Article:
 
 
 WorkerFn = Callable[[bytes, str, str], Article]
-WORKER_START_TIMEOUT = 120.0
 
 
-def _exit_with_parent(parent: int) -> None:
-    """Worker start-up: leave when the collector dies, even by ``kill -9``.
-
-    A worker idles on its task queue; with its parent gone nothing would ever end it.
-    """
+def _start_worker(parent: int) -> None:
+    """Worker start-up, before any page's clock starts: import trafilatura, and leave
+    when the collector dies, even by ``kill -9`` (an idle worker would wait forever)."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -71,78 +68,41 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _loaded(fn: WorkerFn) -> bool:
-    """A no-op task: unpickling ``fn`` in the worker imports everything it needs."""
-    return callable(fn)
+    import trafilatura  # noqa: F401  (0.2 s or more: paid here, not by the first page)
 
 
 class ExtractorPool:
     """Worker processes for extraction; a page over its time limit costs its worker, not the run.
 
-    ``fn`` is the function the workers run; it is a parameter so a test can hand the pool
-    a page that truly hangs a worker.
+    pebble's process pool does the hard part: each task's clock starts when a worker
+    takes it, a worker over its limit is killed and replaced, and the other tasks in
+    flight are untouched. ``fn`` is the function the workers run; it is a parameter so
+    a test can hand the pool a page that truly hangs a worker.
     """
 
     def __init__(self, workers: int, timeout: float, fn: WorkerFn = extract_in_worker) -> None:
-        self._workers = workers
         self._timeout = timeout
         self._fn = fn
-        self._warm_pools: set[ProcessPoolExecutor] = set()
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self._workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
+        self._pool = pebble.ProcessPool(
+            max_workers=workers,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
+            context=multiprocessing.get_context("spawn"),
         )
 
-    async def _warm(self, pool: ProcessPoolExecutor) -> None:
-        """Start every worker (and import what it runs) before any page's clock starts.
-
-        Spawning a worker and importing trafilatura takes a second or more; that cost
-        must not count against the first page's time limit after a (re)start.
-        """
-        if pool in self._warm_pools:
-            return
-        self._warm_pools.add(pool)
-        loop = asyncio.get_running_loop()
-        tasks = [loop.run_in_executor(pool, _loaded, self._fn) for _ in range(self._workers)]
-        await asyncio.wait_for(asyncio.gather(*tasks), WORKER_START_TIMEOUT)
-
     async def extract(self, html: bytes, url: str, zone: ZoneInfo) -> Article:
-        loop = asyncio.get_running_loop()
-        for _attempt in range(2):
-            pool = self._pool
-            try:
-                await self._warm(pool)
-                fut = loop.run_in_executor(pool, self._fn, html, url, zone.key)
-                return await asyncio.wait_for(fut, self._timeout)
-            except TimeoutError:
-                self._restart(pool)
-                raise ExtractError(
-                    f"extraction took longer than {self._timeout:g} s and was stopped"
-                ) from None
-            except BrokenProcessPool:
-                # Another page's timeout restarted the pool under us: try once more.
-                if pool is self._pool:
-                    self._restart(pool)
-                continue
-        raise ExtractError("extraction worker crashed")
-
-    def _restart(self, pool: ProcessPoolExecutor) -> None:
-        if pool is not self._pool:
-            return
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = self._new_pool()
+        future = self._pool.schedule(self._fn, (html, url, zone.key), timeout=self._timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError:
+            raise ExtractError(f"extraction took longer than {self._timeout:g} s and was stopped") from None
+        except pebble.ProcessExpired as exc:
+            raise ExtractError(f"extraction worker crashed (exit code {exc.exitcode})") from None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers (each has finished its pages by now) and wait for them."""
+        self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
+        self._pool.join()
 
 
 def _backoff(failures: int, after: int) -> datetime | None:

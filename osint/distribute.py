@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from .errors import ConfigError, DeliveryError
 from .models import Report
 from .render import environment
+from .retry import RetryPolicy
 from .settings import Settings
 from .text import has_controls, strip_controls
 
@@ -393,33 +394,36 @@ def send_bytes(
 ) -> tuple[dict[str, str], int]:
     """Send one flattened message, retrying transient failures; (refused, attempts made).
 
-    A 552 answer is raised at once (the caller decides to drop the attachment); any
-    other permanent failure becomes a :class:`DeliveryError` that says what the server said.
+    The waits double from ``retry_delay`` (no jitter: one sender, one server). A 552
+    answer is raised at once (the caller decides to drop the attachment); any other
+    permanent failure, or a transient one that outlasts the attempts, becomes a
+    :class:`DeliveryError` that says what the server said.
     """
-    delay = config.retry_delay
-    for attempt in range(1, config.attempts + 1):
-        try:
-            return _send_once(config, data, recipients), attempt
-        except smtplib.SMTPResponseException as exc:
-            if _too_large(exc):
-                raise
-            if not _transient(exc) or attempt == config.attempts:
-                raise DeliveryError(_describe(exc, config)) from exc
-            problem = _describe(exc, config)
-        except smtplib.SMTPRecipientsRefused as exc:
-            if not _transient(exc) or attempt == config.attempts:
-                raise DeliveryError(_describe(exc, config)) from exc
-            problem = _describe(exc, config)
-        except (smtplib.SMTPException, OSError) as exc:
-            if not _transient(exc) or attempt == config.attempts:
-                raise DeliveryError(_describe(exc, config)) from exc
-            problem = _describe(exc, config)
-        log.warning(
-            "send attempt %d of %d failed: %s; retrying in %.0f s", attempt, config.attempts, problem, delay
+    made = 0
+
+    def attempt() -> dict[str, str]:
+        nonlocal made
+        made += 1
+        return _send_once(config, data, recipients)
+
+    policy = RetryPolicy(
+        attempts=config.attempts, backoff=config.retry_delay, jitter=False, max_wait=float("inf")
+    )
+    try:
+        refused = policy.call(
+            attempt,
+            retry_if=_transient,
+            sleep=sleep,
+            what=f"mail server {config.host}:{config.port}",
+            describe=lambda exc: _describe(exc, config),
         )
-        sleep(delay)
-        delay *= 2
-    raise AssertionError("unreachable")  # pragma: no cover
+    except smtplib.SMTPResponseException as exc:
+        if _too_large(exc):
+            raise
+        raise DeliveryError(_describe(exc, config)) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(_describe(exc, config)) from exc
+    return refused, made
 
 
 def pdf_location(report: LoadedReport, reports_url: str | None) -> str:

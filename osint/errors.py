@@ -13,7 +13,9 @@ codes, so a stage never decides how a failure is shown.
     ├── ExtractError         an article page yielded no usable text
     ├── ReportError          a report cannot be built or rendered
     ├── DeliveryError        an email could not be sent
-    └── LLMError             the LLM endpoint failed or answered unusably
+    ├── LLMError             the LLM endpoint failed or answered unusably
+    └── TransientError       an outbound call failed in a way worth another try (osint.retry);
+                             whoever gives up turns it into one of the errors above
 """
 
 from __future__ import annotations
@@ -66,3 +68,18 @@ class DeliveryError(OsintError):
 
 class LLMError(OsintError):
     """The LLM endpoint failed or answered something unusable."""
+
+
+class TransientError(OsintError):
+    """A timeout, a broken connection, a 429 or a 5xx: worth another try.
+
+    Raised by an outbound operation for :class:`osint.retry.RetryPolicy` to retry;
+    ``wait`` is how long the server asked for (its ``Retry-After``), if it did. When the
+    attempts run out the caller turns it into its own error (``FetchError`` and so on),
+    so it never reaches the CLI.
+    """
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait

@@ -11,29 +11,30 @@ without bound, and follows redirects to any address. So this module
   decompressor, counting the size cap after decoding;
 * wraps each request in an overall deadline;
 * retries connection errors and 5xx with backoff and jitter, honouring a capped
-  ``Retry-After`` on 429/503;
+  ``Retry-After`` on 429/503 (the one policy of :mod:`osint.retry`);
+* maps httpcore's exceptions through one table (:data:`_HTTPCORE_ERRORS`) in its own
+  public transport, :class:`GuardedTransport`;
 * limits concurrency and spaces requests per host (politeness).
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import socket
 import time
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 from httpcore._backends.base import SOCKET_OPTION
 
-from .errors import BlockedAddressError, FetchError
+from .errors import BlockedAddressError, FetchError, TransientError
+from .retry import RetryPolicy, retry_after_seconds
 from .settings import NetworkPolicy
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,16 @@ class FetchLimits:
     per_host_concurrency: int = 2
     politeness_delay: float = 0.5
 
+    def retry_policy(self) -> RetryPolicy:
+        """Retries with jittered backoff (many hosts must not retry in step); quiet, at INFO."""
+        return RetryPolicy(
+            attempts=self.retries + 1,
+            backoff=self.backoff,
+            jitter=True,
+            max_wait=self.max_retry_after,
+            log_level=logging.INFO,
+        )
+
 
 @dataclass
 class FetchResult:
@@ -63,7 +74,6 @@ class FetchResult:
     headers: dict[str, str]
     body: bytes
     not_modified: bool = False
-    redirects: list[str] = field(default_factory=list)
 
     @property
     def content_type(self) -> str:
@@ -114,41 +124,104 @@ class _GuardedBackend(httpcore.AnyIOBackend):
         )
 
 
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool swapped for one on the guarded backend.
+# httpcore's exceptions -> what a fetch reports, in the spirit of httpx's HTTPCORE_EXC_MAP:
+# (exception, message while sending the request, message while reading the body). The
+# first match wins; each is transient (worth another try). BlockedAddressError, raised
+# by the guarded backend, is no httpcore exception and passes through untouched.
+_HTTPCORE_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
+    (httpcore.TimeoutException, "timed out ({name})", "timed out while reading the body ({name})"),
+    (httpcore.NetworkError, "connection failed: {detail}", "connection broke while reading: {detail}"),
+    (httpcore.ProtocolError, "connection failed: {detail}", "connection broke while reading: {detail}"),
+    (
+        httpcore.ConnectionNotAvailable,
+        "connection failed: {detail}",
+        "connection broke while reading: {detail}",
+    ),
+    (httpcore.UnsupportedProtocol, "connection failed: {detail}", "connection failed: {detail}"),
+)
+_MAPPED = tuple(kind for kind, _sending, _reading in _HTTPCORE_ERRORS)
 
-    httpx does not expose ``network_backend``; replacing ``_pool`` right after
-    construction is the smallest way to use httpcore's documented seam.
+
+@contextmanager
+def _map_httpcore_errors(*, reading: bool = False) -> Iterator[None]:
+    """Turn httpcore's exceptions into :class:`TransientError` through :data:`_HTTPCORE_ERRORS`."""
+    try:
+        yield
+    except _MAPPED as exc:
+        for kind, sending, while_reading in _HTTPCORE_ERRORS:
+            if isinstance(exc, kind):
+                message = (while_reading if reading else sending).format(
+                    name=type(exc).__name__, detail=str(exc) or type(exc).__name__
+                )
+                raise TransientError(message) from exc
+        raise  # pragma: no cover - every _MAPPED type is in the table
+
+
+class _GuardedBody(httpx.AsyncByteStream):
+    """A response body read from httpcore, its errors mapped like the request's."""
+
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _map_httpcore_errors(reading=True):
+            async for part in self._stream:
+                yield part
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport whose connections go through :class:`_GuardedBackend`.
+
+    httpx's own transport offers no way to choose httpcore's network backend, so this one
+    holds its own httpcore connection pool (built on the guarded backend) behind httpx's
+    public transport interface, and maps httpcore's errors through one table.
     """
 
     def __init__(self, policy: NetworkPolicy, limits: httpx.Limits) -> None:
-        super().__init__(verify=True, limits=limits, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=True),
+        self._connections = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=_GuardedBackend(policy),
         )
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _map_httpcore_errors():
+            response = await self._connections.handle_async_request(core_request)
+        assert isinstance(response.stream, AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_GuardedBody(response.stream),
+            extensions=response.extensions,
+        )
 
-def _retry_after_seconds(value: str | None, cap: float) -> float | None:
-    """Parse ``Retry-After`` (seconds or an HTTP date) and cap it; None when absent or silly."""
-    if not value:
-        return None
-    value = value.strip()
-    seconds: float | None
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, min(seconds, cap))
+    async def aclose(self) -> None:
+        await self._connections.aclose()
+
+
+_retry_after_seconds = retry_after_seconds
+"""The old private name, kept while ``osint.llm_client`` still imports it; use
+:func:`osint.retry.retry_after_seconds`."""
 
 
 class _BoundedDecoder:
@@ -222,7 +295,7 @@ class Fetcher:
         lim = self.limits
         pool = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         self._client = httpx.AsyncClient(
-            transport=_GuardedTransport(self._policy, pool),
+            transport=GuardedTransport(self._policy, pool),
             timeout=httpx.Timeout(lim.read_timeout, connect=lim.connect_timeout),
             follow_redirects=False,
             headers={
@@ -255,107 +328,100 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str = "*/*",
     ) -> FetchResult:
-        """GET ``url`` with every guard; raise :class:`FetchError` with a readable cause."""
-        attempt = 0
-        while True:
+        """GET ``url`` with every guard; raise :class:`FetchError` with a readable cause.
+
+        Each attempt has the overall deadline; timeouts, broken connections, 429 and 5xx
+        are tried again under the limits' retry policy.
+        """
+
+        async def attempt() -> FetchResult:
             try:
                 async with asyncio.timeout(self.limits.deadline):
-                    result = await self._fetch_once(url, etag, last_modified, accept)
+                    return await self._fetch_once(url, etag, last_modified, accept)
             except TimeoutError:
                 raise FetchError(url, f"no complete response within {self.limits.deadline:g} s") from None
-            except _Retryable as exc:
-                attempt += 1
-                if attempt > self.limits.retries:
-                    raise FetchError(url, exc.reason) from None
-                wait = exc.wait
-                if wait is None:
-                    wait = self.limits.backoff * (2 ** (attempt - 1)) * (1 + random.random())
-                log.info("retrying %s in %.1fs: %s", url, wait, exc.reason)
-                await asyncio.sleep(wait)
-                continue
-            return result
+
+        try:
+            return await self.limits.retry_policy().acall(attempt, what=url)
+        except TransientError as exc:
+            raise FetchError(url, exc.reason) from None
 
     async def _fetch_once(
         self, url: str, etag: str | None, last_modified: str | None, accept: str
     ) -> FetchResult:
-        assert self._client is not None, "use Fetcher as an async context manager"
-        current = url
-        hops: list[str] = []
+        """One attempt: check each URL, send, follow a redirect or read the answer."""
+        current, hops = url, 0
         while True:
-            try:
-                parts = urlsplit(current)
-                hostname = parts.hostname
-            except ValueError:
-                raise FetchError(url, f"refused: malformed URL {current[:200]!r}") from None
-            if parts.scheme not in ("http", "https") or not hostname:
-                raise FetchError(url, f"refused: not an http(s) URL: {current[:200]}")
-            host = parts.netloc.lower()
-            sem = self._host_locks.setdefault(host, asyncio.Semaphore(self.limits.per_host_concurrency))
+            host = self._check(url, current)
             headers = {"Accept": accept}
             if etag and not hops:
                 headers["If-None-Match"] = etag
             if last_modified and not hops:
                 headers["If-Modified-Since"] = last_modified
+            sem = self._host_locks.setdefault(host, asyncio.Semaphore(self.limits.per_host_concurrency))
             async with sem:
                 await self._polite(host)
+                resp = await self._send(url, current, headers)
                 try:
-                    req = self._client.build_request("GET", current, headers=headers)
-                    resp = await self._client.send(req, stream=True)
-                except BlockedAddressError as exc:
-                    raise FetchError(url, exc.reason) from None
-                except httpx.TimeoutException as exc:
-                    raise _Retryable(f"timed out ({type(exc).__name__})") from None
-                except httpx.TransportError as exc:
-                    raise _Retryable(f"connection failed: {exc or type(exc).__name__}") from None
-                try:
-                    status = resp.status_code
-                    if status in (301, 302, 303, 307, 308):
-                        location = resp.headers.get("location")
-                        if not location:
-                            raise FetchError(url, f"HTTP {status} without a Location header")
-                        if len(hops) >= self.limits.max_redirects:
-                            raise FetchError(url, f"more than {self.limits.max_redirects} redirects")
-                        hops.append(current)
-                        try:
-                            current = urljoin(current, location.strip())
-                        except ValueError:
-                            raise FetchError(url, f"malformed redirect to {location[:200]!r}") from None
-                        continue
-                    if status == 304:
-                        return FetchResult(
-                            url, current, status, dict(resp.headers), b"", not_modified=True, redirects=hops
-                        )
-                    if status in (429, 503):
-                        wait = _retry_after_seconds(
-                            resp.headers.get("retry-after"), self.limits.max_retry_after
-                        )
-                        raise _Retryable(f"HTTP {status}", wait)
-                    if status >= 500:
-                        raise _Retryable(f"HTTP {status}")
-                    if status >= 400:
-                        raise FetchError(url, f"HTTP {status}")
-                    declared = resp.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > self.limits.max_bytes * 4:
-                        raise FetchError(url, f"declared size {declared} bytes is too large")
-                    decoder = _BoundedDecoder(
-                        resp.headers.get("content-encoding", ""), self.limits.max_bytes, url
-                    )
-                    try:
-                        async for chunk in resp.aiter_raw():
-                            decoder.feed(chunk)
-                    except httpx.TimeoutException:
-                        raise _Retryable("timed out while reading the body") from None
-                    except httpx.TransportError as exc:
-                        raise _Retryable(f"connection broke while reading: {exc}") from None
-                    return FetchResult(
-                        url, current, status, dict(resp.headers), decoder.body(), redirects=hops
-                    )
+                    target = self._redirect(url, current, resp, hops)
+                    if target is None:
+                        return await self._read(url, current, resp)
                 finally:
                     await resp.aclose()
+            current, hops = target, hops + 1
 
+    @staticmethod
+    def _check(url: str, current: str) -> str:
+        """The host (``netloc``) of ``current``, refused unless it is an http(s) URL."""
+        try:
+            parts = urlsplit(current)
+            hostname = parts.hostname
+        except ValueError:
+            raise FetchError(url, f"refused: malformed URL {current[:200]!r}") from None
+        if parts.scheme not in ("http", "https") or not hostname:
+            raise FetchError(url, f"refused: not an http(s) URL: {current[:200]}")
+        return parts.netloc.lower()
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.wait = wait
+    async def _send(self, url: str, current: str, headers: dict[str, str]) -> httpx.Response:
+        """The response to a GET of ``current``, its body not read yet."""
+        assert self._client is not None, "use Fetcher as an async context manager"
+        try:
+            req = self._client.build_request("GET", current, headers=headers)
+            return await self._client.send(req, stream=True)
+        except BlockedAddressError as exc:
+            raise FetchError(url, exc.reason) from None
+
+    def _redirect(self, url: str, current: str, resp: httpx.Response, hops: int) -> str | None:
+        """Where a redirect points (absolute), or None when ``resp`` is no redirect."""
+        status = resp.status_code
+        if status not in (301, 302, 303, 307, 308):
+            return None
+        location = str(resp.headers.get("location", ""))
+        if not location:
+            raise FetchError(url, f"HTTP {status} without a Location header")
+        if hops >= self.limits.max_redirects:
+            raise FetchError(url, f"more than {self.limits.max_redirects} redirects")
+        try:
+            return urljoin(current, location.strip())
+        except ValueError:
+            raise FetchError(url, f"malformed redirect to {location[:200]!r}") from None
+
+    async def _read(self, url: str, current: str, resp: httpx.Response) -> FetchResult:
+        """The answer: not modified, an error by its status, or a body within the size cap."""
+        status = resp.status_code
+        if status == 304:
+            return FetchResult(url, current, status, dict(resp.headers), b"", not_modified=True)
+        if status in (429, 503):
+            wait = retry_after_seconds(resp.headers.get("retry-after"), self.limits.max_retry_after)
+            raise TransientError(f"HTTP {status}", wait)
+        if status >= 500:
+            raise TransientError(f"HTTP {status}")
+        if status >= 400:
+            raise FetchError(url, f"HTTP {status}")
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limits.max_bytes * 4:
+            raise FetchError(url, f"declared size {declared} bytes is too large")
+        decoder = _BoundedDecoder(resp.headers.get("content-encoding", ""), self.limits.max_bytes, url)
+        async for chunk in resp.aiter_raw():
+            decoder.feed(chunk)
+        return FetchResult(url, current, status, dict(resp.headers), decoder.body())

@@ -14,7 +14,8 @@ import pytest
 import trustme
 
 from osint.errors import FetchError
-from osint.http import Fetcher, FetchLimits, FetchResult, _retry_after_seconds
+from osint.http import Fetcher, FetchLimits, FetchResult
+from osint.retry import retry_after_seconds
 from osint.settings import NetworkPolicy
 
 from .hostile_server import HostileServer, hostile_server, reply, reset_connection
@@ -222,14 +223,14 @@ def test_429_honours_a_capped_retry_after(srv: HostileServer) -> None:
 
 
 def test_retry_after_parsing() -> None:
-    assert _retry_after_seconds("5", 30) == 5
-    assert _retry_after_seconds("100000", 30) == 30
-    assert _retry_after_seconds(None, 30) is None
-    assert _retry_after_seconds("soon", 30) is None
+    assert retry_after_seconds("5", 30) == 5
+    assert retry_after_seconds("100000", 30) == 30
+    assert retry_after_seconds(None, 30) is None
+    assert retry_after_seconds("soon", 30) is None
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
-    value = _retry_after_seconds(later, 30)
+    value = retry_after_seconds(later, 30)
     assert value is not None and 5 <= value <= 10
-    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 30) == 0.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 30) == 0.0
 
 
 def test_4xx_is_not_retried(srv: HostileServer) -> None:
