@@ -26,7 +26,7 @@ from pydantic import (
 Bucket = Literal["security", "economy", "diplomacy", "defense"]
 BUCKETS: tuple[Bucket, ...] = ("security", "economy", "diplomacy", "defense")
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
-SourceStatus = Literal["ok", "failing", "disabled", "new"]
+SourceStatus = Literal["ok", "failing", "disabled", "new", "removed"]
 
 
 class _Config(BaseModel):
@@ -165,6 +165,12 @@ class SourceState(BaseModel):
     backoff_until: datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
+    configured: bool = True
+    """In the feeds file of the last collect; a source since removed keeps its row and items."""
+    enabled: bool = True
+    reliability: Reliability | None = None
+    """The grade in the configuration last recorded (None: never recorded)."""
+    country: str | None = None
 
 
 class SourceResult(BaseModel):
@@ -211,6 +217,8 @@ class Item(BaseModel):
     extraction_note: str | None = None
     reliability: Reliability = "C"
     source_country: str | None = None
+    source_recorded: bool = False
+    """``reliability`` and ``source_country`` are the source's configuration as collected (from the store)."""
     classification: Classification | None = None
     classified_with: str | None = None
     """Fingerprint of the profile and source country behind ``classification``."""
@@ -395,11 +403,15 @@ class AnnexEntry(_ReportPart):
 
 
 class FeedCoverage(_ReportPart):
+    """A source in the coverage section: its health as of the report and its relevant items."""
+
     name: str
     url: str
     status: SourceStatus
     last_error: str | None
     items: int
+    reliability: Reliability | None = None
+    """The grade of its configuration as last collected."""
 
 
 class Coverage(_ReportPart):

@@ -141,6 +141,36 @@ def _m_classified_with(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE items ADD COLUMN classified_with TEXT")
 
 
+def _m_source_configs(db: sqlite3.Connection) -> None:
+    """Each source's configuration as collected, kept with every item it gave.
+
+    A report grades an item, and lists a source, by what the store recorded when the
+    item was collected, not by whichever feeds file the report is given. ``sources``
+    says whether a source was in the feeds file of the last collect (``configured``)
+    and points at its current configuration.
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE source_configs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            language TEXT NOT NULL,
+            reliability TEXT NOT NULL,
+            country TEXT NOT NULL DEFAULT '',
+            UNIQUE (name, url, kind, language, reliability, country)
+        );
+        ALTER TABLE sources ADD COLUMN config_id INTEGER REFERENCES source_configs(id);
+        ALTER TABLE sources ADD COLUMN configured INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE sources ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE items ADD COLUMN source_config INTEGER REFERENCES source_configs(id);
+        CREATE INDEX items_source_config ON items(source_config)
+        """,
+    )
+
+
 Migration = tuple[str, Callable[[sqlite3.Connection], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -148,6 +178,7 @@ MIGRATIONS: list[Migration] = [
     ("llm_cache", _m_llm_cache),
     ("sends", _m_sends),
     ("classified_with", _m_classified_with),
+    ("source_configs", _m_source_configs),
 ]
 """Every migration by name, in the order a new store gets them; append, never rename."""
 
@@ -270,21 +301,60 @@ class Store:
     # ------------------------------------------------------------------ sources
 
     def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
-        """Make sure every configured source has a state row (new ones start as 'new')."""
+        """Record the feeds file of this collect: every source's state row and configuration.
+
+        New sources start as 'new'; a source missing from ``sources`` is marked as no
+        longer configured (its items and history stay). Items stored before
+        configurations were recorded take their source's current one, once.
+        """
         with self.transaction() as db:
+            db.execute("UPDATE sources SET configured = 0")
             for s in sources:
+                config_id = self._config_id(db, s)
                 db.execute(
-                    "INSERT INTO sources(name, url) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, "
+                    "INSERT INTO sources(name, url, config_id, configured, enabled) VALUES (?, ?, ?, 1, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, config_id = excluded.config_id, "
+                    "configured = 1, enabled = excluded.enabled, "
                     "etag = CASE WHEN sources.url = excluded.url THEN etag END, "
                     "last_modified = CASE WHEN sources.url = excluded.url THEN last_modified END",
-                    (s.name, s.url),
+                    (s.name, s.url, config_id, int(s.enabled)),
+                )
+                db.execute(
+                    "UPDATE items SET source_config = ? WHERE source = ? AND source_config IS NULL",
+                    (config_id, s.name),
                 )
 
+    @staticmethod
+    def _config_id(db: sqlite3.Connection, s: SourceConfig) -> int:
+        key = (s.name, s.url, s.kind, s.language, s.reliability, s.country or "")
+        db.execute(
+            "INSERT INTO source_configs(name, url, kind, language, reliability, country) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            key,
+        )
+        row = db.execute(
+            "SELECT id FROM source_configs WHERE name = ? AND url = ? AND kind = ? AND language = ? "
+            "AND reliability = ? AND country = ?",
+            key,
+        ).fetchone()
+        return int(row[0])
+
+    _STATE = (
+        "SELECT sources.*, c.reliability AS c_reliability, c.country AS c_country "
+        "FROM sources LEFT JOIN source_configs c ON c.id = sources.config_id"
+    )
+
     def source_state(self, name: str) -> SourceState | None:
-        row = self.db.execute("SELECT * FROM sources WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            return None
+        row = self.db.execute(f"{self._STATE} WHERE sources.name = ?", (name,)).fetchone()
+        return None if row is None else self._state(row)
+
+    def source_states(self) -> dict[str, SourceState]:
+        """Every source the store has known, configured now or not, in the order first configured."""
+        rows = self.db.execute(f"{self._STATE} ORDER BY sources.rowid")
+        return {row["name"]: self._state(row) for row in rows}
+
+    @staticmethod
+    def _state(row: sqlite3.Row) -> SourceState:
         return SourceState(
             name=row["name"],
             url=row["url"],
@@ -296,11 +366,11 @@ class Store:
             backoff_until=_dt(row["backoff_until"]),
             etag=row["etag"],
             last_modified=row["last_modified"],
+            configured=bool(row["configured"]),
+            enabled=bool(row["enabled"]),
+            reliability=row["c_reliability"],
+            country=row["c_country"] or None,
         )
-
-    def source_states(self) -> dict[str, SourceState]:
-        names = [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name")]
-        return {n: s for n in names if (s := self.source_state(n)) is not None}
 
     def record_failure(self, name: str, error: str, backoff_until: datetime | None) -> None:
         with self.transaction() as db:
@@ -333,8 +403,9 @@ class Store:
                 cur = db.execute(
                     "INSERT INTO items(url_key, url, source, guid, title, summary, text, "
                     "published, date_estimated, first_seen, language, author, site, "
-                    "canonical_url, extraction, extraction_note, content_hash) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "canonical_url, extraction, extraction_note, content_hash, source_config) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                    "(SELECT config_id FROM sources WHERE name = ?)) "
                     "ON CONFLICT(url_key) DO NOTHING",
                     (
                         normalize_url(entry.url),
@@ -354,6 +425,7 @@ class Store:
                         art.extraction,
                         art.note,
                         content_hash(art.text),
+                        name,
                     ),
                 )
                 new += cur.rowcount
@@ -383,15 +455,21 @@ class Store:
     def items_between(self, start: datetime, end: datetime) -> list[Item]:
         """Items whose date falls in ``[start, end)`` (aware datetimes), oldest first."""
         rows = self.db.execute(
-            "SELECT * FROM items WHERE published >= ? AND published < ? ORDER BY published, id",
+            f"{self._ITEMS} WHERE published >= ? AND published < ? ORDER BY published, items.id",
             (_ts(start), _ts(end)),
         )
         return [self._item(r) for r in rows]
 
     def unclassified_items(self) -> list[Item]:
         """Items no profile has judged yet (new since the last collect or report)."""
-        rows = self.db.execute("SELECT * FROM items WHERE classified_with IS NULL ORDER BY id")
+        rows = self.db.execute(f"{self._ITEMS} WHERE classified_with IS NULL ORDER BY items.id")
         return [self._item(r) for r in rows]
+
+    _ITEMS = (
+        "SELECT items.*, c.reliability AS c_reliability, c.country AS c_country "
+        "FROM items LEFT JOIN source_configs c ON c.id = items.source_config"
+    )
+    """Items with the configuration their source had when they were collected."""
 
     @staticmethod
     def _item(row: sqlite3.Row) -> Item:
@@ -421,7 +499,19 @@ class Store:
             extraction_note=row["extraction_note"],
             classification=cls,
             classified_with=row["classified_with"],
+            **Store._collected_as(row),
         )
+
+    @staticmethod
+    def _collected_as(row: sqlite3.Row) -> dict[str, object]:
+        """An item's grade and country as its source was configured when it was collected."""
+        if row["c_reliability"] is None:
+            return {}  # stored before configurations were recorded, and not seen by a collect since
+        return {
+            "reliability": row["c_reliability"],
+            "source_country": row["c_country"] or None,
+            "source_recorded": True,
+        }
 
     def save_classifications(self, results: Sequence[tuple[int, Classification, str]]) -> None:
         """Record each item's relevance and buckets (irrelevant items are kept, only marked)

@@ -7,9 +7,12 @@ import re
 import sqlite3
 import subprocess
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from osint.classify import Classifier
@@ -164,3 +167,69 @@ def test_collect_classifies_and_reports_reuse_the_decisions(
     with RunContext(Settings(feeds=demo_run.feeds, db=demo_run.db)) as ctx:
         report = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13))
     assert report.coverage.items > 20
+
+
+def _feeds_file(path: Path, demo_feeds: Path, grades: dict[str, str], drop: tuple[str, ...] = ()) -> Path:
+    """The demo's live feeds file with other grades, some sources left out."""
+    data = yaml.safe_load(demo_feeds.read_text(encoding="utf-8"))
+    data["sources"] = [
+        {**s, "reliability": grades.get(s["name"], s["reliability"])} for s in data["sources"] if s["name"] not in drop
+    ]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _report_json(db: Path, out: Path, *feeds: str) -> tuple[dict[str, Any], str]:
+    code, output = invoke("report", "--db", str(db), "--from", "2026-03-06", "--to", "2026-03-13",
+                          "--out", str(out), "--format", "json", *feeds)  # fmt: skip
+    assert code == 0, output
+    data = json.loads((out / "mongolia-2026-03-06_2026-03-13.json").read_text(encoding="utf-8"))
+    data.pop("generated_at")
+    return data, output
+
+
+def test_a_report_is_a_function_of_its_store_whatever_feeds_file_is_given(
+    demo_run: DemoRun, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OSINT_ALLOW_PRIVATE_NETWORKS", "127.0.0.1/32")
+    db = tmp_path / "mine.db"
+    mine = _feeds_file(tmp_path / "my.yaml", demo_run.feeds, {"Montsame (English)": "B", "The UB Post": "D"})
+    code, output = invoke("collect", "--feeds", str(mine), "--db", str(db))
+    assert code == 0, output
+    # The default feeds.yaml of this directory names a source the store never saw; another file
+    # grades every source F. Neither changes the report.
+    profile = yaml.safe_load(demo_run.feeds.read_text(encoding="utf-8"))["country"]
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"country": profile, "sources": [
+        {"name": "Unrelated Wire", "url": "http://127.0.0.1:9/feed.xml", "reliability": "E"}]}), encoding="utf-8")  # fmt: skip
+    other = _feeds_file(tmp_path / "other.yaml", demo_run.feeds, dict.fromkeys(GRADES, "F"))
+    default, _ = _report_json(db, tmp_path / "a")
+    given, _ = _report_json(db, tmp_path / "b", "--feeds", str(other))
+    assert default == given
+    assert "never collected (Unrelated Wire)" in caplog.text
+    feeds = {f["name"]: (f["status"], f["reliability"]) for f in default["coverage"]["feeds"]}
+    assert feeds == {name: ("ok", grade) for name, grade in {**GRADES, "Montsame (English)": "B",
+                                                             "The UB Post": "D"}.items()}  # fmt: skip
+    graded = {(a["source"], a["reliability"]) for a in default["annex"]}
+    assert ("Montsame (English)", "B") in graded and ("The UB Post", "D") in graded
+    assert {a["source"] for a in default["annex"]} <= set(GRADES) and "F" not in {g for _, g in graded}
+
+    # A source removed from the feeds file is listed as removed, its items keep their grade.
+    fewer = _feeds_file(tmp_path / "fewer.yaml", demo_run.feeds, {"Montsame (English)": "A"}, drop=("The UB Post",))
+    code, output = invoke("collect", "--feeds", str(fewer), "--db", str(db))
+    assert code == 0, output
+    after, _ = _report_json(db, tmp_path / "c", "--feeds", str(fewer))
+    feeds = {f["name"]: (f["status"], f["reliability"]) for f in after["coverage"]["feeds"]}
+    assert feeds["The UB Post"] == ("removed", "D")
+    graded = {(a["source"], a["reliability"]) for a in after["annex"]}
+    assert ("The UB Post", "D") in graded
+    assert ("Montsame (English)", "B") in graded  # collected as B; regraded A only for what comes next
+
+
+GRADES = {
+    "Montsame (English)": "A",
+    "The UB Post": "B",
+    "Ministry of Foreign Affairs of Mongolia": "A",
+    "Central Eurasia Wire": "C",
+    "Northeast Asia Policy Forum": "B",
+}
+"""The demo feeds file's grades."""

@@ -8,7 +8,7 @@ after verification, so no engine can cite an annex entry that does not exist.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -25,6 +25,8 @@ from ..models import (
     Sections,
     Sentence,
     SourceRef,
+    SourceState,
+    SourceStatus,
 )
 from .base import Draft, Evidence
 from .verify import VerifyStats
@@ -46,6 +48,37 @@ def _all_sentences(draft: Draft) -> Iterable[Sentence]:
         yield event.sentence
     yield from draft.outlook.flashpoints
     yield from draft.outlook.recommendations
+
+
+def source_coverage(
+    states: Mapping[str, SourceState], period: Iterable[Item], relevant: Iterable[Item]
+) -> list[FeedCoverage]:
+    """The coverage section's sources, from the store alone (not from a feeds file).
+
+    Every source of the last collect's feeds file, with its health (``new`` if it was
+    never fetched, ``disabled``), and every source since removed from it that gave
+    items dated in the period (``removed``), with the grade it was last collected under.
+    """
+    relevant_from = Counter(i.source for i in relevant)
+    period_from = {i.source for i in period}
+    out = []
+    for state in states.values():
+        if not state.configured and state.name not in period_from:
+            continue
+        status: SourceStatus = (
+            "removed" if not state.configured else "disabled" if not state.enabled else state.status
+        )
+        out.append(
+            FeedCoverage(
+                name=state.name,
+                url=state.url,
+                status=status,
+                last_error=state.last_error,
+                items=relevant_from[state.name],
+                reliability=state.reliability,
+            )
+        )
+    return out
 
 
 def domain_of(url: str) -> str:

@@ -54,10 +54,18 @@ def collect(
 
 
 def with_source_info(items: Sequence[Item], feeds: FeedsFile) -> list[Item]:
-    """Items with their source's grade and country from ``feeds`` (F when it is not listed)."""
+    """Items with their source's grade and country.
+
+    Items carry the configuration their source had when they were collected (the
+    store records it); only an item stored before that was recorded, and not seen by
+    a collect since, takes it from ``feeds`` (F when the source is not listed there).
+    """
     by_name = {s.name: s for s in feeds.sources}
     out = []
     for item in items:
+        if item.source_recorded:
+            out.append(item)
+            continue
         src = by_name.get(item.source)
         out.append(
             item.model_copy(

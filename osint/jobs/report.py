@@ -14,20 +14,20 @@ reviewed report is built by the same code as a draft.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from ..analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
+from ..analyse.assemble import source_coverage
 from ..analyse.base import Engine
 from ..archive import render_archive, scan_reports
 from ..classify import Classifier
 from ..cluster import build_stories
 from ..errors import ConfigError, ReportError
 from ..history import link_history
-from ..models import FeedCoverage, Report
+from ..models import Report
 from ..render import FORMATS, render
 from ..settings import Settings
 from .collect import classified, with_source_info
@@ -86,6 +86,11 @@ def build_report(
 
     The engine is ``ctx.settings.engine`` unless an engine object is given (tests,
     embedding); ``editorial`` adjusts the evidence before analysis and the report after.
+
+    The report is a function of the store: items are graded, and sources listed in the
+    coverage section, by the configuration the store recorded when they were collected.
+    The feeds file only names the country profile (and grades items stored before
+    configurations were recorded).
     """
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
@@ -117,20 +122,16 @@ def build_report(
         ev = editorial.evidence(ev)
     chosen = engine or _engine(settings.engine, ctx)
     draft, stats = verify_draft(chosen.compose(ev), ev)
-    per_source = Counter(i.source for i in ev.items.values())
     states = store.source_states()
-    feeds = []
-    for src in config.feeds.sources:
-        state = states.get(src.name)
-        status = "disabled" if not src.enabled else (state.status if state else "new")
-        feeds.append(
-            FeedCoverage(
-                name=src.name,
-                url=src.url,
-                status=status,
-                last_error=state.last_error if state else None,
-                items=per_source[src.name],
-            )
+    feeds = source_coverage(states, period, ev.items.values())
+    unknown = [src.name for src in config.feeds.sources if src.name not in states]
+    if unknown:
+        log.warning(
+            "%s names %d source(s) this store has never collected (%s); the report covers what the "
+            "store holds (run osint collect with that file to add them)",
+            config.feeds_path,
+            len(unknown),
+            ", ".join(unknown),
         )
     report = assemble_report(
         draft,
