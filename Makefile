@@ -11,7 +11,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-uti
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect clean
+.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect bench-hosts clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,8 +58,11 @@ eval: setup ## Relevance, bucket and story-clustering figures on the labelled se
 bench: setup ## Benchmarks side by side with trafilatura, written to bench/results.md (PROFILE=1: cProfile summaries)
 	$(BIN)/python -m bench.run $(if $(PROFILE),--profile)
 
-bench-collect: setup ## Only the collection benchmark (osint collect vs trafilatura --feed), to bench/results-collect.md
-	$(BIN)/python -m bench.run --only collect --out bench/results-collect.md
+bench-collect: setup ## Only the collection benchmarks (osint collect vs trafilatura --feed), to bench/results-collect.md
+	$(BIN)/python -m bench.run --only collect,hosts --out bench/results-collect.md
+
+bench-hosts: setup ## Only issue 10's collection case (10 hosts x 100 pages, 50 ms; PROFILE=1), to bench/results-hosts.md
+	$(BIN)/python -m bench.run --only hosts --repeat 1 $(if $(PROFILE),--profile) --out bench/results-hosts.md
 
 clean: ## Remove the virtualenv, caches and generated reports
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*

@@ -41,6 +41,10 @@ class CorpusSpec:
     seed: int = 7
     end: date = date(2026, 3, 13)
     weeks: int = 6
+    hosts: int = 0
+    """Outlets (hosts) the feeds are spread over; 0: two feeds per outlet."""
+    weight: float = 1.0
+    """Scales each page's boilerplate (inline CSS and scripts); 1.0 gives pages of 40-120 KB."""
 
     @property
     def pages(self) -> int:
@@ -171,10 +175,10 @@ _CSS_WORDS = (
 ).split()
 
 
-def _chrome(outlet: Outlet, seed: int) -> _Chrome:
+def _chrome(outlet: Outlet, seed: int, weight: float = 1.0) -> _Chrome:
     rng = random.Random(f"chrome-{seed}-{outlet.index}")
     rules = []
-    for i in range(rng.randrange(180, 520)):
+    for i in range(int(rng.randrange(180, 520) * weight)):
         sel = f".{rng.choice(_CSS_WORDS)}-{rng.choice(_CSS_WORDS)}{i % 7 or ''}"
         rules.append(
             f"{sel}{{margin:{rng.randrange(0, 24)}px {rng.randrange(0, 24)}px;padding:{rng.randrange(0, 16)}px;"
@@ -187,7 +191,7 @@ def _chrome(outlet: Outlet, seed: int) -> _Chrome:
     funcs = [
         f"function {rng.choice(_CSS_WORDS)}{i}(e,t){{var n=e&&e[{i % 9}];if(!n)return t;"
         f"for(var r=0;r<n.length;r++)t+=n.charCodeAt(r)%{rng.randrange(3, 97)};return t}}"
-        for i in range(rng.randrange(80, 260))
+        for i in range(int(rng.randrange(80, 260) * weight))
     ]
     sections = list(SECTIONS) + [f"{w}-{i}" for i, w in enumerate(rng.sample(_CSS_WORDS, 24))]
     nav_links = "".join(
@@ -580,11 +584,16 @@ def _resource(kind: str, text: str, content_type: str, modified: datetime, compr
 def build_corpus(spec: CorpusSpec, port: int, *, compress: bool = True) -> Corpus:
     """Generate every outlet's feeds, pages and home page for sites served on ``port``."""
     rng = random.Random(spec.seed)
-    n_outlets = (spec.feeds + 1) // 2
+    n_outlets = spec.hosts or (spec.feeds + 1) // 2
     outlets = make_outlets(n_outlets, rng)
-    feeds_of = [2] * n_outlets
-    if spec.feeds % 2:
-        feeds_of[-1] = 1
+    if spec.hosts:
+        feeds_of = [spec.feeds // n_outlets + (i < spec.feeds % n_outlets) for i in range(n_outlets)]
+        if max(feeds_of) >= len(SECTIONS):
+            raise ValueError(f"at most {len(SECTIONS) - 1} feeds per host")
+    else:
+        feeds_of = [2] * n_outlets
+        if spec.feeds % 2:
+            feeds_of[-1] = 1
     per_outlet = [n * spec.pages_per_feed for n in feeds_of]
     written = write_pieces(outlets, per_outlet, rng, spec.start, spec.weeks * 7)
     corpus = Corpus(spec=spec, port=port, outlets=outlets, feeds=[], pieces=[])
@@ -598,7 +607,7 @@ def build_corpus(spec: CorpusSpec, port: int, *, compress: bool = True) -> Corpu
                 corpus.paths[(outlet.index, p.number)] = _path_for(p, feed.section)
         corpus.pieces.extend(pieces)
     for outlet, pieces in zip(outlets, written, strict=True):
-        chrome = _chrome(outlet, spec.seed)
+        chrome = _chrome(outlet, spec.seed, spec.weight)
         host = corpus.host(outlet)
         own = [f for f in corpus.feeds if f.outlet.index == outlet.index]
         section_of = {p.number: f.section for f in own for p in f.pieces}

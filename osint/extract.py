@@ -6,13 +6,19 @@ Fetching lives elsewhere so extraction can run in a worker process with a time l
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import unicodedata
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml import etree
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Extractor
 
 from .errors import ExtractError
 from .models import Article, Entry
@@ -73,6 +79,19 @@ def json_ld_article_body(html: bytes) -> str:
     return unicodedata.normalize("NFC", "\n".join(line for line in lines if line))
 
 
+@functools.cache
+def _options() -> Extractor:
+    """trafilatura's settings for every page, built once per process.
+
+    The same as ``bare_extraction(with_metadata=True, include_comments=False,
+    include_tables=True)`` builds on each call (reading its configuration costs about a
+    millisecond a page); trafilatura's own command line shares one the same way.
+    """
+    from trafilatura.settings import Extractor
+
+    return Extractor(output_format="python", comments=False, tables=True, with_metadata=True)
+
+
 def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
     """Main text and metadata of an article page; :class:`ExtractError` when there is none."""
     if len(html) > MAX_HTML_BYTES:
@@ -80,9 +99,9 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
     try:
         import trafilatura  # here, not at the top: only extraction workers need it (0.15 s)
 
-        doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True
-        )
+        options = copy.copy(_options())
+        options.url = options.source = url
+        doc = trafilatura.bare_extraction(html, url=url, options=options)
     except Exception as exc:
         raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
     if doc is None or isinstance(doc, dict):
