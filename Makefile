@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 # What WeasyPrint needs on a bare Debian, poppler-utils to read PDFs back, fonts for Latin,
-# Cyrillic and CJK text.
+# Cyrillic and CJK text, and chromium for the review desk's browser tests (Playwright drives
+# the system browser; it never downloads one).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils \
-	fonts-noto-core fonts-dejavu-core fonts-wqy-zenhei
+	fonts-noto-core fonts-dejavu-core fonts-wqy-zenhei chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help

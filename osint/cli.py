@@ -465,3 +465,14 @@ def db_status(db: DbOpt = None) -> None:
             table.add_row(escape(name), "[red]unknown[/] (from a newer osint?)", when.isoformat())
     out.print(table)
     out.print(f"{len(applied)} applied, {len(pending)} pending.", highlight=False)
+
+
+def _desk_commands() -> None:
+    """``osint serve`` and ``osint users``: the review desk's commands live beside the desk."""
+    from .desk.commands import serve, users_app
+
+    app.command(name="serve")(serve)
+    app.add_typer(users_app, name="users")
+
+
+_desk_commands()

@@ -282,25 +282,29 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
         groups[uf.find(item.id)].append(item)
     for copy_id, canonical_id in copies.items():
         groups[uf.find(canonical_id)].append(by_id[copy_id])
-    stories: list[Story] = []
-    for members in groups.values():
-        members.sort(key=_priority)
-        story_copies = {m.id: copies[m.id] for m in members if m.id in copies}
-        canonical = min((m for m in members if m.id not in copies), key=_priority)
-        score, parts = score_story(members, copies)
-        stories.append(
-            Story(
-                id=_story_id(members),
-                item_ids=[m.id for m in members],
-                canonical_id=canonical.id,
-                copies=story_copies,
-                outlets=sorted({m.source for m in members}),
-                first_seen=min(m.published for m in members),
-                last_seen=max(m.published for m in members),
-                buckets=_story_buckets(members),
-                score=score,
-                score_parts=parts,
-            )
-        )
+    stories = [story_from(members, copies) for members in groups.values()]
     stories.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return stories
+
+
+def story_from(members: Sequence[Item], copies: dict[int, int]) -> Story:
+    """The story of these items (``copies``: copy id -> its original), scored.
+
+    Also how the review desk rebuilds a story an analyst merged or moved items into.
+    """
+    members = sorted(members, key=_priority)
+    story_copies = {m.id: copies[m.id] for m in members if m.id in copies}
+    canonical = min((m for m in members if m.id not in story_copies), key=_priority, default=members[0])
+    score, parts = score_story(members, story_copies)
+    return Story(
+        id=_story_id(members),
+        item_ids=[m.id for m in members],
+        canonical_id=canonical.id,
+        copies=story_copies,
+        outlets=sorted({m.source for m in members}),
+        first_seen=min(m.published for m in members),
+        last_seen=max(m.published for m in members),
+        buckets=_story_buckets(members),
+        score=score,
+        score_parts=parts,
+    )

@@ -14,7 +14,6 @@ import mimetypes
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -156,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     db = PROJECT_ROOT / "data" / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    with serve_corpus(root / "site") as site, tempfile.TemporaryDirectory() as tmp:
-        feeds = feeds_for(site, root / "feeds.yaml", Path(tmp) / "feeds.yaml")
+    with serve_corpus(root / "site") as site:
+        # Kept beside the store (data/ is not in git) so `osint serve` after the demo finds
+        # the corpus's sources: the URLs point at the corpus server, gone once the demo ends.
+        feeds = feeds_for(site, root / "feeds.yaml", db.with_name(f"{name}-feeds.yaml"))
         os.environ["OSINT_ALLOW_PRIVATE_NETWORKS"] = "127.0.0.1/32"
         os.environ.setdefault("OSINT_POLITENESS_DELAY", "0.05")
         if name != DEMO_DIR.name:  # the default demo keeps the documented default zone

@@ -13,6 +13,7 @@ codes, so a stage never decides how a failure is shown.
     ├── ExtractError         an article page yielded no usable text
     ├── ReportError          a report cannot be built or rendered
     ├── DeliveryError        an email could not be sent
+    ├── ReviewError          an edit, undo or approval the review record refuses
     ├── LLMError             the LLM endpoint failed or answered unusably
     └── TransientError       an outbound call failed in a way worth another try (osint.retry);
                              whoever gives up turns it into one of the errors above
@@ -83,3 +84,7 @@ class TransientError(OsintError):
         super().__init__(reason)
         self.reason = reason
         self.wait = wait
+
+
+class ReviewError(OsintError):
+    """An edit, undo or approval that the review record refuses (bad op, unknown edit)."""

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     """Seconds before the second try; doubled before each further one."""
     reports_url: str | None = None
     """Public URL of the reports directory, if it is served: used in the feed and in mail."""
+    review: Literal["off", "required"] = "off"
+    """``required``: nothing is emailed before an editor approves the period in the desk."""
+    review_to: str = ""
+    """Comma-separated addresses told (with a link) that a draft awaits review."""
+    desk_url: str | None = None
+    """The desk's public URL (``https://...`` when it is served behind TLS): links in mail."""
     schedule: str = "0 6 * * MON"
     week_end: str = "sunday"
     """The weekday a weekly report's period ends on (Monday–Sunday by default)."""

@@ -22,6 +22,7 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Article, Classification, Entry, Item, SendRecord, SourceConfig, SourceState
 from .periods import resolve_date
+from .review_schema import MIGRATIONS as REVIEW_MIGRATIONS
 from .urls import content_hash, normalize_url
 
 
@@ -179,6 +180,7 @@ MIGRATIONS: list[Migration] = [
     ("sends", _m_sends),
     ("classified_with", _m_classified_with),
     ("source_configs", _m_source_configs),
+    *REVIEW_MIGRATIONS,
 ]
 """Every migration by name, in the order a new store gets them; append, never rename."""
 

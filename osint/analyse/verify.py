@@ -107,6 +107,8 @@ class Verifier:
         self._withheld_words: dict[int, set[str]] = {}
         self._entities = _entities(ev)
         self.stats = VerifyStats()
+        self.last_reason: str | None = None
+        """Why the last sentence checked was dropped."""
 
     def _words_of(self, item_id: int) -> set[str]:
         if item_id not in self._source_words:
@@ -163,12 +165,22 @@ class Verifier:
         return sentence.model_copy(update={"item_ids": ids})
 
     def _drop(self, sentence: Sentence, why: str) -> Sentence | None:
+        self.last_reason = why
         self.stats.dropped += 1
         self.stats.reasons.append(f"{why}: {sentence.text[:120]!r}")
         return None
 
     def keep(self, sentences: list[Sentence]) -> list[Sentence]:
         return [s for s in (self.check(x) for x in sentences) if s is not None]
+
+
+def why_unsupported(sentence: Sentence, ev: Evidence) -> str | None:
+    """Why verification would drop ``sentence`` (None when its cited items support it).
+
+    The review desk asks this of every sentence an analyst edits or adds with citations.
+    """
+    v = Verifier(ev)
+    return None if v.check(sentence) is not None else v.last_reason
 
 
 def verify_draft(draft: Draft, ev: Evidence) -> tuple[Draft, VerifyStats]:

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from ..analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from ..analyse.assemble import source_coverage
-from ..analyse.base import Engine
+from ..analyse.base import Draft, Engine
 from ..archive import render_archive, scan_reports
 from ..classify import Classifier
 from ..cluster import build_stories
 from ..errors import ConfigError, ReportError
 from ..history import link_history
-from ..models import Report
+from ..models import FeedCoverage, Item, Report
 from ..render import FORMATS, render
 from ..settings import Settings
 from .collect import classified, with_source_info
@@ -46,11 +47,18 @@ class Editorial(Protocol):
     ``evidence`` is called before analysis with the period's relevant items and their
     stories, and returns the evidence the engine should write from (items dropped or
     re-graded, stories merged, split or re-ranked). ``report`` is called with the
-    assembled, verified and numbered report and returns the one to render (sentences
-    edited or added as assessments, the ``review`` block filled in).
+    assembled, verified and numbered report and returns the one to render (the
+    ``review`` block filled in). ``draft`` is called between them with the verified
+    draft, before citations are numbered, so sentences the analyst edits or adds (with
+    their citations) are numbered like any other.
     """
 
+    last_item: int | None
+    """An approved report covers the items stored up to its approval (None: every item)."""
+
     def evidence(self, evidence: Evidence) -> Evidence: ...
+
+    def draft(self, draft: Draft, evidence: Evidence) -> Draft: ...
 
     def report(self, report: Report) -> Report: ...
 
@@ -73,24 +81,22 @@ def _engine(name: str, ctx: RunContext) -> Engine:
     raise ConfigError(f"unknown engine {name!r}; available: extractive, llm")
 
 
-def build_report(
-    ctx: RunContext,
-    start: date,
-    end: date,
-    *,
-    engine: Engine | None = None,
-    editorial: Editorial | None = None,
-    now: datetime | None = None,
-) -> Report:
-    """The report for the inclusive day range ``start``..``end`` (days in OSINT_TIMEZONE).
+@dataclass
+class PeriodEvidence:
+    """A period's sorted evidence before any engine: what classifying and clustering made."""
 
-    The engine is ``ctx.settings.engine`` unless an engine object is given (tests,
-    embedding); ``editorial`` adjusts the evidence before analysis and the report after.
+    evidence: Evidence
+    period: list[Item]
+    """Every item dated in the period, relevant or not."""
 
-    The report is a function of the store: items are graded, and sources listed in the
-    coverage section, by the configuration the store recorded when they were collected.
-    The feeds file only names the country profile (and grades items stored before
-    configurations were recorded).
+
+def period_evidence(
+    ctx: RunContext, start: date, end: date, *, last_item: int | None = None
+) -> PeriodEvidence:
+    """The period's relevant items and their stories (``last_item``: ignore items stored after it).
+
+    The slow half of a report (classifying what is new, clustering); the review desk
+    keeps it while the store does not change and writes drafts from it.
     """
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
@@ -99,10 +105,15 @@ def build_report(
     store = ctx.store
     lo, hi = _day_bounds(start, end, settings)
     classifier = Classifier(config.profile)
-    period = classified(store, with_source_info(store.items_between(lo, hi), config.feeds), classifier)
+
+    def stored(lo: datetime, hi: datetime) -> list[Item]:
+        items = store.items_between(lo, hi)
+        return [i for i in items if last_item is None or i.id <= last_item]
+
+    period = classified(store, with_source_info(stored(lo, hi), config.feeds), classifier)
     before = classified(
         store,
-        with_source_info(store.items_between(lo - timedelta(weeks=PREVIOUS_WEEKS), lo), config.feeds),
+        with_source_info(stored(lo - timedelta(weeks=PREVIOUS_WEEKS), lo), config.feeds),
         classifier,
     )
     relevant = [i for i in period if i.classification and i.classification.relevant]
@@ -118,12 +129,13 @@ def build_report(
         previous=previous,
         previous_weeks=PREVIOUS_WEEKS,
     )
-    if editorial is not None:
-        ev = editorial.evidence(ev)
-    chosen = engine or _engine(settings.engine, ctx)
-    draft, stats = verify_draft(chosen.compose(ev), ev)
-    states = store.source_states()
-    feeds = source_coverage(states, period, ev.items.values())
+    return PeriodEvidence(ev, period)
+
+
+def feed_coverage(ctx: RunContext, pe: PeriodEvidence, ev: Evidence) -> list[FeedCoverage]:
+    """Every source the store collected, with its health and how many of the report's items it gave."""
+    config = ctx.config
+    states = ctx.store.source_states()
     unknown = [src.name for src in config.feeds.sources if src.name not in states]
     if unknown:
         log.warning(
@@ -133,14 +145,43 @@ def build_report(
             len(unknown),
             ", ".join(unknown),
         )
+    return source_coverage(states, pe.period, ev.items.values())
+
+
+def build_report(
+    ctx: RunContext,
+    start: date,
+    end: date,
+    *,
+    engine: Engine | None = None,
+    editorial: Editorial | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The report for the inclusive day range ``start``..``end`` (days in OSINT_TIMEZONE).
+
+    The engine is ``ctx.settings.engine`` unless an engine object is given (tests,
+    embedding); ``editorial`` adjusts the evidence before analysis, the verified draft
+    before citations are numbered, and the report after.
+
+    The report is a function of the store: items are graded, and sources listed in the
+    coverage section, by the configuration the store recorded when they were collected.
+    The feeds file only names the country profile (and grades items stored before
+    configurations were recorded).
+    """
+    pe = period_evidence(ctx, start, end, last_item=editorial.last_item if editorial else None)
+    ev = editorial.evidence(pe.evidence) if editorial is not None else pe.evidence
+    chosen = engine or _engine(ctx.settings.engine, ctx)
+    draft, stats = verify_draft(chosen.compose(ev), ev)
+    if editorial is not None:
+        draft = editorial.draft(draft, ev)
     report = assemble_report(
         draft,
         ev,
         engine=chosen.name,
-        generated_at=(now or datetime.now(UTC)).astimezone(settings.zone()).replace(microsecond=0),
-        feeds=feeds,
+        generated_at=(now or datetime.now(UTC)).astimezone(ctx.settings.zone()).replace(microsecond=0),
+        feeds=feed_coverage(ctx, pe, ev),
         stats=stats,
-        considered=len(period),
+        considered=len(pe.period),
     )
     return editorial.report(report) if editorial is not None else report
 

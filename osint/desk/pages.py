@@ -1,0 +1,234 @@
+"""The desk's HTML pages and forms: periods, a draft with its evidence, items, sources, the trail.
+
+Every change is a POST of a plain form carrying the session's CSRF token, answered with
+a redirect back to where the analyst was (an anchor on the draft page), so the pages
+work with JavaScript off and the browser's back button and reload do what one expects.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..editorial import SECTION_LABELS, SECTIONS
+from ..errors import OsintError, ReviewError
+from ..models import BUCKETS
+from .auth import SESSION_USER, Denied, check_csrf, require, safe_next
+from .context import desk_of
+from .evidence import evidence_summary
+from .forms import op_from_form
+from .service import UnsupportedText
+
+
+def parse_period(value: str) -> tuple[date, date]:
+    start, sep, end = value.partition("_")
+    try:
+        if not sep:
+            raise ValueError(value)
+        return date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise Denied(404, f"no period {value!r}: expected YYYY-MM-DD_YYYY-MM-DD") from None
+
+
+def _form(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def login_page(request: Request) -> Response:
+    return desk_of(request).page(request, "login", next=safe_next(request.query_params.get("next")))
+
+
+async def login(request: Request) -> Response:
+    desk = desk_of(request)
+    form = _form(await request.form())
+    check_csrf(request, form.get("csrf"))
+    name = form.get("name", "").strip()
+    target = safe_next(form.get("next"))
+    keys = (f"user:{name.lower()}", f"addr:{_client(request)}")
+    wait = desk.throttle.retry_after(*keys)
+    if wait is not None:
+        page = desk.page(
+            request,
+            "login",
+            status=429,
+            next=target,
+            error=f"Too many failed sign-ins; try again in {wait} s.",
+        )
+        page.headers["retry-after"] = str(wait)
+        return page
+    user = desk.users.check_password(name, form.get("password", ""))
+    if user is None:
+        desk.throttle.failed(*keys)
+        return desk.page(request, "login", status=400, next=target, error="Unknown name or wrong password.")
+    desk.throttle.succeeded(keys[0])
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session[SESSION_USER] = user.name
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    form = _form(await request.form())
+    check_csrf(request, form.get("csrf"))
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def periods(request: Request) -> Response:
+    desk = desk_of(request)
+    require(request, desk.users, "read")
+    return desk.page(request, "periods", periods=desk.service.periods())
+
+
+def _draft_context(view: Any) -> dict[str, Any]:
+    cited_by: dict[int, list[int]] = {}
+    for a in view.report.annex:
+        cited_by.setdefault(a.item_id, []).append(a.number)
+    return {
+        "v": view,
+        "r": view.report,
+        "sections": [(s, SECTION_LABELS[s]) for s in SECTIONS],
+        "buckets": BUCKETS,
+        "cited": cited_by,
+        "summary": evidence_summary,
+        "story_of_dev": {d.story_id: n for n, d in enumerate(view.report.developments)},
+    }
+
+
+async def draft(request: Request) -> Response:
+    desk = desk_of(request)
+    require(request, desk.users, "read")
+    start, end = parse_period(request.path_params["period"])
+    try:
+        view = desk.service.draft(start, end)
+    except OsintError as exc:
+        return desk.page(request, "error", status=400, message=str(exc))
+    error = request.session.pop("flash_error", None)
+    notice = request.session.pop("flash", None)
+    return desk.page(
+        request,
+        "draft",
+        error=error,
+        notice=notice,
+        mail=desk.settings.mail_configured(),
+        **_draft_context(view),
+    )
+
+
+async def item_page(request: Request) -> Response:
+    desk = desk_of(request)
+    require(request, desk.users, "read")
+    start, end = parse_period(request.path_params["period"])
+    view = desk.service.draft(start, end)
+    item = view.all_items.get(int(request.path_params["item_id"]))
+    if item is None:
+        raise Denied(404, "no such item in this period")
+    story = next((s for s in view.evidence.stories if item.id in s.item_ids), None)
+    return desk.page(
+        request,
+        "item",
+        v=view,
+        item=item,
+        story=story,
+        summary=evidence_summary(item),
+        cited=[a.number for a in view.report.annex if a.item_id == item.id],
+    )
+
+
+async def edit(request: Request) -> Response:
+    desk = desk_of(request)
+    user = require(request, desk.users, "edit")
+    form = _form(await request.form())
+    check_csrf(request, form.get("csrf"))
+    start, end = parse_period(request.path_params["period"])
+    back = f"/reports/{start}_{end}" + _anchor(form.get("back", ""))
+    try:
+        view = desk.service.draft(start, end)
+        op = op_from_form(form, view)
+        desk.service.add_edits(start, end, [op], user.name)
+    except UnsupportedText as exc:
+        fields = {k: v for k, v in form.items() if k not in ("csrf", "confirmed")}
+        return desk.page(request, "confirm", status=422, why=exc.why, op=exc.op, fields=fields, back=back)
+    except ReviewError as exc:
+        request.session["flash_error"] = str(exc)
+        return RedirectResponse(back, status_code=303)
+    request.session["flash"] = f"Saved: {op.op.replace('_', ' ')}."
+    return RedirectResponse(back, status_code=303)
+
+
+def _anchor(value: str) -> str:
+    """``#dev-3`` style anchors only: the form says where to come back to on the page."""
+    return value if value.startswith("#") and value[1:].replace("-", "").isalnum() else ""
+
+
+async def undo(request: Request) -> Response:
+    desk = desk_of(request)
+    user = require(request, desk.users, "edit")
+    form = _form(await request.form())
+    check_csrf(request, form.get("csrf"))
+    start, end = parse_period(request.path_params["period"])
+    try:
+        desk.service.undo(start, end, int(form.get("edit", "0") or 0), user.name)
+        request.session["flash"] = f"Undone: edit {form.get('edit')}."
+    except (ReviewError, ValueError) as exc:
+        request.session["flash_error"] = str(exc)
+    target = "/audit" if form.get("back") == "audit" else f"/reports/{start}_{end}#changes"
+    return RedirectResponse(target, status_code=303)
+
+
+async def approve(request: Request) -> Response:
+    desk = desk_of(request)
+    user = require(request, desk.users, "edit")
+    form = _form(await request.form())
+    check_csrf(request, form.get("csrf"))
+    start, end = parse_period(request.path_params["period"])
+    try:
+        _view, paths, sent = desk.service.approve(start, end, user.name)
+    except OsintError as exc:
+        request.session["flash_error"] = f"Not approved: {exc}"
+        return RedirectResponse(f"/reports/{start}_{end}", status_code=303)
+    message = f"Approved by {user.name}; {len(paths)} files written."
+    if sent is not None:
+        message += f" Emailed to {', '.join(sent.sent) or 'nobody new'}."
+        if sent.error:
+            message += f" Email failed: {sent.error}"
+    request.session["flash"] = message
+    return RedirectResponse(f"/reports/{start}_{end}", status_code=303)
+
+
+async def sources(request: Request) -> Response:
+    desk = desk_of(request)
+    require(request, desk.users, "read")
+    return desk.page(request, "sources", sources=desk.service.sources())
+
+
+async def audit(request: Request) -> Response:
+    desk = desk_of(request)
+    require(request, desk.users, "read")
+    error = request.session.pop("flash_error", None)
+    notice = request.session.pop("flash", None)
+    return desk.page(request, "audit", trail=desk.service.log.trail(), error=error, notice=notice)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", periods, methods=["GET"]),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/sources", sources, methods=["GET"]),
+        Route("/audit", audit, methods=["GET"]),
+        Route("/reports/{period}", draft, methods=["GET"]),
+        Route("/reports/{period}/items/{item_id:int}", item_page, methods=["GET"]),
+        Route("/reports/{period}/edit", edit, methods=["POST"]),
+        Route("/reports/{period}/undo", undo, methods=["POST"]),
+        Route("/reports/{period}/approve", approve, methods=["POST"]),
+    ]
