@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,8 +30,8 @@ from rich.table import Table
 
 from .errors import BusyError, ConfigError, OsintError, StoreError
 from .jobs.collect import collect as collect_job
-from .jobs.context import RunContext
-from .models import SourceResult
+from .jobs.context import Config, RunContext
+from .models import SourceResult, SourceState
 from .settings import Settings
 from .store import MIGRATIONS, Store
 
@@ -58,6 +58,11 @@ FeedsOpt = Annotated[
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite store [default: data/osint.db, or OSINT_DB].")
 ]
+DesksOpt = Annotated[
+    Path | None,
+    typer.Option("--desks", help="Desks file: several countries from one store [default: OSINT_DESKS]."),
+]
+DeskOpt = Annotated[str | None, typer.Option("--desk", help="Only this desk of the desks file.")]
 
 
 def _settings(**options: object) -> Settings:
@@ -268,16 +273,27 @@ def run(
         str | None,
         typer.Option("--engine", help="extractive or llm [default: OSINT_ENGINE, else extractive]."),
     ] = None,
+    desks: DesksOpt = None,
+    desk: DeskOpt = None,
 ) -> None:
     """The cron entry point: collect, report on the last complete week, email it if mail is configured.
 
-    Exit codes: 0 done; 1 the report could not be built; 2 bad configuration; 3 built but
-    not emailed (to everyone); 4 another run is in progress.
+    With a desks file (--desks or OSINT_DESKS) every desk is run, or only --desk NAME:
+    the sources of all desks are collected once, then each desk's report is written into
+    its own directory and emailed to its own recipients.
+
+    Exit codes: 0 done; 1 the report (of a desk) could not be built; 2 bad configuration;
+    3 built but not emailed (to everyone); 4 another run is in progress.
     """
     from .jobs.weekly import run_weekly
 
     try:
-        settings = _settings(feeds=feeds, db=db, out=out_dir, engine=engine)
+        settings = _settings(feeds=feeds, db=db, out=out_dir, engine=engine, desks=desks)
+        if settings.desks is not None or desk is not None:
+            if feeds is not None or out_dir is not None:
+                raise ConfigError("--feeds and --out are per desk: set them in the desks file")
+            _run_desks(settings, desk, week_of.date() if week_of else None, not no_email, force, dry_run)
+            return
         with RunContext(settings) as ctx, _progress() as bar:
             outcome = run_weekly(
                 ctx,
@@ -298,6 +314,49 @@ def run(
     if outcome.mail_skipped:
         out.print(f"not emailed: {outcome.mail_skipped}", highlight=False)
     if outcome.send is not None and not _print_send(outcome.send):
+        raise typer.Exit(EXIT_NOT_SENT)
+
+
+def _run_desks(
+    settings: Settings, only: str | None, week_of: date | None, email: bool, force: bool, dry_run: bool
+) -> None:
+    """``osint run`` with a desks file: every desk (or one), one collection, a report per desk."""
+    from .jobs.desks import load_desk_list, run_desks
+
+    desks = load_desk_list(settings, only)
+    with RunContext(settings) as ctx, _progress() as bar:
+        outcome = run_desks(
+            ctx,
+            desks,
+            week_of=week_of,
+            email=email,
+            force=force,
+            dry_run=dry_run,
+            progress=bar.hook,
+            on_step=bar.step,
+        )
+    _print_collection(outcome.collected)
+    delivered = True
+    for result in outcome.desks:
+        start, end = result.weekly.period
+        if result.error is not None:
+            err.print(
+                f"[bold red]error:[/] desk {escape(result.desk)}: report for {start} to {end} not built: "
+                f"{escape(result.error)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        out.print(f"desk {result.desk}: report for {start} to {end}:", highlight=False)
+        for p in [*result.weekly.paths, *result.weekly.archive]:
+            out.print(str(p), highlight=False, soft_wrap=True)
+        if result.weekly.mail_skipped:
+            out.print(f"not emailed: {result.weekly.mail_skipped}", highlight=False)
+        if result.weekly.send is not None:
+            delivered = _print_send(result.weekly.send) and delivered
+    if outcome.failed:
+        raise typer.Exit(EXIT_FAILED)
+    if not delivered:
         raise typer.Exit(EXIT_NOT_SENT)
 
 
@@ -355,20 +414,40 @@ def feeds(
     feeds: FeedsOpt = None,
     db: DbOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    desks: DesksOpt = None,
+    desk: DeskOpt = None,
 ) -> None:
-    """The sources and their health."""
+    """The sources and their health (with a desks file: each desk's own, or --desk NAME's)."""
     try:
-        with RunContext(_settings(feeds=feeds, db=db)) as ctx:
-            config = ctx.config
+        settings = _settings(feeds=feeds, db=db, desks=desks)
+        with RunContext(settings) as ctx:
+            if settings.desks is not None or desk is not None:
+                from .jobs.desks import load_desk_list
+
+                configs = [d.config for d in load_desk_list(settings, desk)]
+            else:
+                configs = [ctx.config]
             states = ctx.store.source_states()
     except OsintError as exc:
         raise _fail(exc) from None
-    rows = []
+    tables = [(config, _feed_rows(config, states)) for config in configs]
+    if as_json:  # one list; with desks, each row says its desk
+        rows = [row for _config, desk_rows in tables for row in desk_rows]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    for config, rows in tables:
+        _print_feed_table(config, rows)
+
+
+def _feed_rows(config: Config, states: dict[str, SourceState]) -> list[dict[str, object]]:
+    """One desk's (or the feeds file's) sources with their health."""
+    rows: list[dict[str, object]] = []
     for src in config.feeds.sources:
         st = states.get(src.name)
         status = "disabled" if not src.enabled else (st.status if st else "new")
         rows.append(
             {
+                **({"desk": config.desk} if config.desk else {}),
                 "name": src.name,
                 "url": src.url,
                 "kind": src.kind,
@@ -379,10 +458,12 @@ def feeds(
                 "last_success": st.last_success.isoformat() if st and st.last_success else None,
             }
         )
-    if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
-        return
-    table = Table(title=f"Sources ({config.feeds_path})", title_justify="left")
+    return rows
+
+
+def _print_feed_table(config: Config, rows: list[dict[str, object]]) -> None:
+    desk = f"desk {config.desk}: " if config.desk else ""
+    table = Table(title=f"{desk}Sources ({config.feeds_path})", title_justify="left")
     for col in ("Name", "Kind", "Rel.", "Status", "Failures", "Last success", "Last error"):
         table.add_column(col)
     for row in rows:

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -39,6 +40,13 @@ class CorpusSite:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.ports: dict[str, int] = {}
+        self.requests: Counter[str] = Counter()
+        """GET requests per URL path, so a test can see what was fetched how often."""
+        self._lock = threading.Lock()
+
+    def count(self, url_path: str) -> None:
+        with self._lock:
+            self.requests[url_path] += 1
 
     def base(self, outlet: str) -> str:
         return f"http://127.0.0.1:{self.ports[outlet]}/{outlet}"
@@ -61,6 +69,7 @@ class CorpusSite:
 def _handler(site: CorpusSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            site.count(urlsplit(self.path).path)
             path = site.file(urlsplit(self.path).path)
             if path is None:
                 self.send_error(404)

@@ -63,6 +63,30 @@ class FeedsFile(_Config):
     sources: list[SourceConfig]
 
 
+class DeskConfig(_Config):
+    """One desk of ``desks.yaml``: a country's report, from its own sources, to its own readers."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    feeds: str
+    """Its sources file (relative to the desks file); that file names the country profile."""
+    profile: str | None = None
+    """A country profile to use instead of the one the feeds file names (relative path)."""
+    out: str
+    """Where its reports, ``index.html`` and ``feed.xml`` go (relative to the desks file)."""
+    timezone: str | None = None
+    """The zone of its report periods; by default the profile's ``timezone``."""
+    mail_to: list[str] | None = None
+    """Its recipients; by default OSINT_MAIL_TO."""
+    schedule: str | None = None
+    """Its cron line, for an operator's crontab (``osint run --desk NAME``); by default OSINT_SCHEDULE."""
+
+
+class DesksFile(_Config):
+    """``desks.yaml``: the desks one installation runs, over one store."""
+
+    desks: list[DeskConfig] = Field(min_length=1)
+
+
 Terms = dict[str, list[str]]
 """Language code -> list of terms (a trailing ``*`` is a prefix match)."""
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
-from .models import CountryProfile, FeedsFile
+from .models import CountryProfile, DesksFile, FeedsFile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout this package lives in: templates/ and prompts/ are found beside it."""
@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     db: Path = Path("data/osint.db")
     feeds: Path = Path("feeds.yaml")
+    desks: Path | None = None
+    """A desks file: several countries' reports from one installation (``osint run`` runs them all)."""
     timezone: str = "Asia/Ulaanbaatar"
     allow_private_networks: str = ""
     templates_dir: Path = PROJECT_ROOT / "templates"
@@ -195,30 +197,40 @@ def profile_path(feeds_path: Path, feeds: FeedsFile) -> Path:
     return p if p.is_absolute() else (feeds_path.parent / p)
 
 
+def _merge_terms(base: object, own: object) -> dict[str, object]:
+    """Weighted terms per language, the country's over the shared: its weight wins, and a
+    weight of ``null`` drops a shared term."""
+    merged: dict[str, object] = copy.deepcopy(base) if isinstance(base, dict) else {}
+    for language, terms in (own if isinstance(own, dict) else {}).items():
+        dest = merged.setdefault(language, {})
+        if not isinstance(dest, dict) or not isinstance(terms, dict):
+            merged[language] = terms  # let validation name the error
+            continue
+        for term, weight in terms.items():
+            if weight is None:
+                dest.pop(term, None)
+            else:
+                dest[term] = weight
+    return merged
+
+
 def _merge_taxonomy(base: object, own: object) -> dict[str, object]:
-    """The shared taxonomy with one country's additions: per bucket, language and term,
-    the country's weight wins; a weight of ``null`` drops a shared term."""
+    """The shared taxonomy with one country's additions, bucket by bucket: its label and
+    description when it gives them, its terms and negatives merged over the shared ones."""
     merged: dict[str, object] = copy.deepcopy(base) if isinstance(base, dict) else {}
     for bucket, spec in (own if isinstance(own, dict) else {}).items():
-        if not isinstance(spec, dict):
+        target = merged.setdefault(bucket, {})
+        if not isinstance(spec, dict) or not isinstance(target, dict):
             merged[bucket] = spec  # let validation name the error
             continue
-        target = merged.setdefault(bucket, {})
-        if not isinstance(target, dict):
-            continue
         for key, value in spec.items():
-            if key not in ("terms", "negative") or not isinstance(value, dict):
-                target[key] = value
-                continue
-            part = target.setdefault(key, {})
-            for language, terms in value.items():
-                dest = part.setdefault(language, {})
-                for term, weight in (terms or {}).items():
-                    if weight is None:
-                        dest.pop(term, None)
-                    else:
-                        dest[term] = weight
+            target[key] = _merge_terms(target.get(key), value) if key in ("terms", "negative") else value
     return merged
+
+
+SHARED_VOCABULARY = {"taxonomy": _merge_taxonomy, "outside": _merge_terms}
+"""What a profile with ``taxonomy_from`` takes from the other: the buckets, and the
+vocabulary of news outside them."""
 
 
 def load_profile(path: Path) -> CountryProfile:
@@ -237,8 +249,26 @@ def load_profile(path: Path) -> CountryProfile:
             raise ConfigError(
                 f"country profile {path}: {base_path} itself shares a taxonomy (only one level)"
             )
-        data["taxonomy"] = _merge_taxonomy(base["taxonomy"], data.get("taxonomy"))
+        for key, merge in SHARED_VOCABULARY.items():
+            data[key] = merge(base.get(key), data.get(key))
     try:
         return CountryProfile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"country profile {path}: {_validation_message(exc)}") from exc
+
+
+def load_desks(path: Path) -> DesksFile:
+    """Load and validate a desks file: unique desk names and output directories."""
+    data = _read_yaml(path, "desks file")
+    try:
+        desks = DesksFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"desks file {path}: {_validation_message(exc)}") from exc
+    for what, values in (
+        ("desk names", [d.name for d in desks.desks]),
+        ("output directories", [str((path.parent / d.out).resolve()) for d in desks.desks]),
+    ):
+        dupes = sorted({v for v in values if values.count(v) > 1})
+        if dupes:
+            raise ConfigError(f"desks file {path}: duplicate {what}: {', '.join(dupes)}")
+    return desks

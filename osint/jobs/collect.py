@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from ..classify import Classifier
 from ..collect import CollectOptions, ProgressHook, collect_sources
 from ..http import Fetcher, FetchLimits
-from ..models import FeedsFile, Item, SourceResult
+from ..models import FeedsFile, Item, SourceConfig, SourceResult
 from ..store import Store
-from .context import RunContext
+from .context import Config, RunContext
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,17 @@ def collect(
     limits: FetchLimits | None = None,
     options: CollectOptions | None = None,
     progress: ProgressHook | None = None,
+    desks: Sequence[Config] | None = None,
 ) -> list[SourceResult]:
-    """Fetch every source, extract new articles, store them; one result per source."""
-    config = ctx.config  # a bad feeds file fails before the lock is taken
+    """Fetch every source, extract new articles, store them; one result per source.
+
+    With ``desks`` (a multi-desk run) the sources are all the desks' together, a source
+    two desks share fetched once, and each desk's profile classifies its sources' items.
+    """
+    configs = list(desks) if desks else [ctx.config]  # a bad feeds file fails before the lock
+    sources: list[SourceConfig] = []
+    for config in configs:
+        sources += [s for s in config.feeds.sources if s.url not in {known.url for known in sources}]
     settings = ctx.settings
     zone = settings.zone()
     policy = settings.network_policy()
@@ -39,13 +47,17 @@ def collect(
             lim = limits or FetchLimits(politeness_delay=settings.politeness_delay)
             async with Fetcher(policy, lim, settings.user_agent) as fetcher:
                 return await collect_sources(
-                    config.feeds.sources, store, fetcher, zone, options=options, progress=progress
+                    sources, store, fetcher, zone, options=options, progress=progress
                 )
 
         results = asyncio.run(main())
-        fresh = with_source_info(store.unclassified_items(), config.feeds)
-        if fresh:
-            classified(store, fresh, Classifier(config.profile))
+        unclassified = store.unclassified_items()
+        for config in configs:
+            names = {s.name for s in config.feeds.sources}
+            own = [i for i in unclassified if i.source in names] if desks else unclassified
+            fresh = with_source_info(own, config.feeds)
+            if fresh:
+                classified(store, fresh, Classifier(config.profile))
         stats = ctx.stats
         stats.set_value("sources", len(results))
         stats.set_value("new_items", sum(r.new_items for r in results))

@@ -33,6 +33,9 @@ class Config:
     feeds_path: Path
     feeds: FeedsFile
     profile: CountryProfile
+    desk: str | None = None
+    """The desk this configuration is, in a multi-desk installation: its reports then read
+    only its own sources' items (the store holds every desk's)."""
 
 
 def load_config(feeds_path: Path) -> Config:
@@ -52,6 +55,7 @@ class RunContext:
         self.settings = settings
         self.stats = stats or Stats()
         self._store: Store | None = None
+        self._owns_store = True
         self.store_opens = 0
         """How many times this context opened the store (once at most; for the benchmarks)."""
 
@@ -64,9 +68,19 @@ class RunContext:
         self.close()
 
     def close(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self._owns_store:
             self._store.close()
-            self._store = None
+        self._store = None
+
+    def for_desk(self, settings: Settings, config: Config) -> RunContext:
+        """A context for one desk of a multi-desk run: the desk's settings (out, zone,
+        recipients) and configuration, over this context's store, which stays this
+        context's to close. Its stats are its own, so each desk's run says what it did."""
+        child = RunContext(settings)
+        child._store = self.store
+        child._owns_store = False
+        child.__dict__["config"] = config  # the cached_property, filled
+        return child
 
     @cached_property
     def config(self) -> Config:

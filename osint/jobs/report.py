@@ -32,7 +32,7 @@ from ..models import FeedCoverage, Item, Report
 from ..render import FORMATS, render
 from ..settings import Settings
 from .collect import classified, with_source_info
-from .context import RunContext
+from .context import Config, RunContext
 from .files import report_errors, write_atomically
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def period_evidence(
     classifier = Classifier(config.profile)
 
     def stored(lo: datetime, hi: datetime) -> list[Item]:
-        items = store.items_between(lo, hi)
+        items = own_items(store.items_between(lo, hi), config)
         return [i for i in items if last_item is None or i.id <= last_item]
 
     period = classified(store, with_source_info(stored(lo, hi), config.feeds), classifier)
@@ -136,6 +136,14 @@ def feed_coverage(ctx: RunContext, pe: PeriodEvidence, ev: Evidence) -> list[Fee
     """Every source the store collected, with its health and how many of the report's items it gave."""
     config = ctx.config
     states = ctx.store.source_states()
+    if config.desk is not None:
+        # A desk's coverage is its own sources, whatever the other desks collect (a run of
+        # another desk alone marks this desk's sources as not in the last collect).
+        states = {
+            s.name: states[s.name].model_copy(update={"configured": True})
+            for s in config.feeds.sources
+            if s.name in states
+        }
     unknown = [src.name for src in config.feeds.sources if src.name not in states]
     if unknown:
         log.warning(
@@ -184,6 +192,15 @@ def build_report(
         considered=len(pe.period),
     )
     return editorial.report(report) if editorial is not None else report
+
+
+def own_items(items: list[Item], config: Config) -> list[Item]:
+    """A desk's items: those of its own sources (one store holds every desk's). A single
+    feeds file keeps every stored item, as it always has."""
+    if config.desk is None:
+        return items
+    names = {s.name for s in config.feeds.sources}
+    return [i for i in items if i.source in names]
 
 
 def report_filename(report: Report, fmt: str) -> str:

@@ -82,37 +82,61 @@ def run_weekly(
     settings = ctx.settings
     period = report_period(settings, week_of=week_of, today=today)
     step = on_step or (lambda name: None)
-    mail = email and (dry_run or settings.mail_configured())
-    if mail:
-        MailConfig.from_settings(settings, need_server=not dry_run)  # refuse bad mail settings before working
-    stats = ctx.stats
+    mail = mail_wanted(settings, email=email, dry_run=dry_run)  # refuse bad mail settings before working
     with ctx.lock("run"), ctx.recorded(RUN_KIND) as record:
         outcome = WeeklyOutcome(period)
-        stats.set_value("period", [d.isoformat() for d in period])
         step("collecting")
         outcome.collected = collect(ctx, progress=progress)
-        step("building")
-        report = build_report(ctx, *period)
-        step("writing")
-        outcome.paths = write_report(ctx, report, WEEKLY_FORMATS)
-        stats.set_value("paths", [str(p) for p in outcome.paths])
-        step("archiving")
-        outcome.archive = rebuild_archive(settings)
-        if not email:
-            outcome.mail_skipped = "--no-email"
-        elif not mail:
-            outcome.mail_skipped = "mail is not configured (OSINT_SMTP_HOST, OSINT_MAIL_TO)"
-        else:
-            step("sending")
-            loaded = load_report(ReportFiles.beside(outcome.paths[-1]))
-            outcome.send = send_loaded(ctx, loaded, force=force, dry_run=dry_run, sleep=sleep)
-        send = outcome.send
-        stats.set_value("sent", send.sent if send else [])
-        stats.set_value("refused", dict(send.refused) if send else {})
-        stats.set_value("send_error", send.error if send else None)
-        stats.set_value("mail_skipped", outcome.mail_skipped)
+        publish_week(
+            ctx, outcome, email=email, mail=mail, force=force, dry_run=dry_run, sleep=sleep, step=step
+        )
         record.status = "done" if outcome.delivered else "not-sent"
         return outcome
+
+
+def mail_wanted(settings: Settings, *, email: bool, dry_run: bool) -> bool:
+    """Whether this run emails its report; bad mail settings are refused here, before any work."""
+    mail = email and (dry_run or settings.mail_configured())
+    if mail:
+        MailConfig.from_settings(settings, need_server=not dry_run)
+    return mail
+
+
+def publish_week(
+    ctx: RunContext,
+    outcome: WeeklyOutcome,
+    *,
+    email: bool,
+    mail: bool,
+    force: bool,
+    dry_run: bool,
+    sleep: Callable[[float], None],
+    step: Step,
+) -> None:
+    """After collecting: build the period's report, write every format, rebuild the archive, email it."""
+    settings = ctx.settings
+    stats = ctx.stats
+    stats.set_value("period", [d.isoformat() for d in outcome.period])
+    step("building")
+    report = build_report(ctx, *outcome.period)
+    step("writing")
+    outcome.paths = write_report(ctx, report, WEEKLY_FORMATS)
+    stats.set_value("paths", [str(p) for p in outcome.paths])
+    step("archiving")
+    outcome.archive = rebuild_archive(settings)
+    if not email:
+        outcome.mail_skipped = "--no-email"
+    elif not mail:
+        outcome.mail_skipped = "mail is not configured (OSINT_SMTP_HOST, OSINT_MAIL_TO)"
+    else:
+        step("sending")
+        loaded = load_report(ReportFiles.beside(outcome.paths[-1]))
+        outcome.send = send_loaded(ctx, loaded, force=force, dry_run=dry_run, sleep=sleep)
+    send = outcome.send
+    stats.set_value("sent", send.sent if send else [])
+    stats.set_value("refused", dict(send.refused) if send else {})
+    stats.set_value("send_error", send.error if send else None)
+    stats.set_value("mail_skipped", outcome.mail_skipped)
 
 
 def last_weekly_run(ctx: RunContext) -> datetime | None:

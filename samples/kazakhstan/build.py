@@ -354,7 +354,7 @@ def labels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "language": a["lang"],
                 "title": a["title"],
                 "about_country": a["about"],
-                "primary_bucket": a["buckets"][0],
+                "primary_bucket": a["buckets"][0] if a["buckets"] else None,
                 "buckets": a["buckets"],
                 "story": a["story"],
                 "syndicated_copy_of": a.get("copy_of"),
