@@ -14,9 +14,6 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import lxml.html
-from lxml import etree
-
 if TYPE_CHECKING:
     from trafilatura.settings import Extractor
 
@@ -54,9 +51,11 @@ def json_ld_article_body(html: bytes) -> str:
     Paywalled and script-rendered news pages often ship the whole article there while
     the visible HTML holds a teaser or a photo caption.
     """
+    import lxml.html  # the collector's main process imports this module but never parses here
+
     try:
         tree = lxml.html.fromstring(html)
-    except (etree.ParserError, ValueError):
+    except (lxml.etree.ParserError, ValueError):
         return ""
     best = ""
     for script in tree.iter("script"):

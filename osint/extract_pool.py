@@ -14,13 +14,15 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import pebble
 
 from .errors import ExtractError
 from .extract import extract_article
 from .models import Article
+
+if TYPE_CHECKING:
+    import pebble
 
 
 def extract_in_worker(html: bytes, url: str, zone_key: str) -> Article:
@@ -54,17 +56,28 @@ class ExtractorPool:
     """
 
     def __init__(self, workers: int, timeout: float, fn: WorkerFn = extract_in_worker) -> None:
+        self._workers = workers
         self._timeout = timeout
         self._fn = fn
-        self._pool = pebble.ProcessPool(
-            max_workers=workers,
-            initializer=_start_worker,
-            initargs=(os.getpid(),),
-            context=multiprocessing.get_context("spawn"),
-        )
+        self._pool: pebble.ProcessPool | None = None
+
+    def _started(self) -> pebble.ProcessPool:
+        """The pool, made at the first page: a run with nothing new starts no worker."""
+        if self._pool is None:
+            import pebble  # 20 ms: only a run with pages to extract pays it
+
+            self._pool = pebble.ProcessPool(
+                max_workers=self._workers,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+                context=multiprocessing.get_context("spawn"),
+            )
+        return self._pool
 
     async def extract(self, html: bytes, url: str, zone: ZoneInfo) -> Article:
-        future = self._pool.schedule(self._fn, (html, url, zone.key), timeout=self._timeout)
+        import pebble
+
+        future = self._started().schedule(self._fn, (html, url, zone.key), timeout=self._timeout)
         try:
             return await asyncio.wrap_future(future)
         except TimeoutError:
@@ -74,5 +87,6 @@ class ExtractorPool:
 
     def close(self) -> None:
         """Stop the workers (each has finished its pages by now) and wait for them."""
-        self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
-        self._pool.join()
+        if self._pool is not None:
+            self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
+            self._pool.join()

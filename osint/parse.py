@@ -14,12 +14,13 @@ import codecs
 import io
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from xml.sax import SAXParseException
 
-import feedparser
-import lxml.html
-from lxml import etree
+if TYPE_CHECKING:  # imported where used: a re-run whose feeds all answer 304 parses nothing
+    import feedparser
+    import lxml.html
 
 from .errors import FeedError
 from .models import Entry, FeedDocument
@@ -69,6 +70,8 @@ def _looks_like_non_feed(body: bytes, content_type: str) -> str | None:
 
 def _describe_problem(exc: BaseException) -> str:
     """One readable line for what feedparser found wrong (its ``bozo_exception``)."""
+    import feedparser
+
     if isinstance(exc, SAXParseException):
         where = f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
         text = f"not well-formed XML at {where}: {exc.getMessage()}"
@@ -183,6 +186,8 @@ def parse_feed_document(
     # feedparser's sanitiser would re-serialise every field it guesses to be HTML (``&``
     # becomes ``&amp;``, text that looks like a tag is parsed as one); clean_text turns
     # HTML into text itself, so fields arrive here exactly as the XML decoded them.
+    import feedparser  # 50 ms with chardet: paid only when a feed body is there to parse
+
     parsed = feedparser.parse(
         io.BytesIO(strip_doctype(body)),
         response_headers=headers,
@@ -274,11 +279,13 @@ def parse_listing(
     the same site whose path looks like an article (deep, with a slug or a number) and
     whose anchor text reads like a headline, and drops navigation.
     """
+    import lxml.html
+
     if not body.strip():
         raise FeedError(f"{source}: empty listing page")
     try:
         doc = lxml.html.fromstring(body)
-    except (etree.ParserError, ValueError) as exc:
+    except (lxml.etree.ParserError, ValueError) as exc:
         raise FeedError(f"{source}: listing page is not HTML ({exc})") from exc
     pattern = re.compile(link_pattern) if link_pattern else None
     host = urlsplit(final_url).netloc.lower()

@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..classify import Classifier
 from ..collect import CollectOptions, ProgressHook, collect_sources
 from ..http import Fetcher, FetchLimits
 from ..models import FeedsFile, Item, SourceConfig, SourceResult
 from ..store import Store
 from .context import Config, RunContext
+
+if TYPE_CHECKING:
+    from ..classify import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ def collect(
             own = [i for i in unclassified if i.source in names] if desks else unclassified
             fresh = with_source_info(own, config.feeds)
             if fresh:
+                from ..classify import Classifier  # only a run that stored something classifies
+
                 classified(store, fresh, Classifier(config.profile))
         stats = ctx.stats
         stats.set_value("sources", len(results))
