@@ -389,8 +389,12 @@ def send(
 
 
 @app.command(name="schedule")
-def schedule_(feeds: FeedsOpt = None, db: DbOpt = None, out_dir: OutOpt = None) -> None:
+def schedule_(
+    feeds: FeedsOpt = None, db: DbOpt = None, out_dir: OutOpt = None, desks: DesksOpt = None
+) -> None:
     """Run the weekly job in this process at OSINT_SCHEDULE (cron syntax) in OSINT_TIMEZONE.
+
+    With a desks file (--desks or OSINT_DESKS) each run is every desk's, as ``osint run --desks``.
 
     A run missed while the machine was off or asleep happens once at start. Stops on
     SIGTERM or Ctrl-C after the run in progress, if any, has finished.
@@ -403,7 +407,7 @@ def schedule_(feeds: FeedsOpt = None, db: DbOpt = None, out_dir: OutOpt = None) 
         err.print(f"scheduler started; next run at {when.isoformat() if when else 'never'}", highlight=False)
 
     try:
-        run_scheduler(_settings(feeds=feeds, db=db, out=out_dir), on_ready=ready)
+        run_scheduler(_settings(feeds=feeds, db=db, out=out_dir, desks=desks), on_ready=ready)
     except OsintError as exc:
         raise _fail(exc) from None
     err.print("scheduler stopped", highlight=False)

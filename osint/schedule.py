@@ -249,8 +249,33 @@ def serve(
             signal.signal(s, handler)
 
 
+def desks_job(settings: Settings) -> Callable[[], None]:
+    """The scheduled job with a desks file: every desk, as ``osint run --desks`` runs them."""
+    from .jobs.desks import load_desk_list, run_desks
+
+    def job() -> None:
+        try:
+            with RunContext(settings) as ctx:
+                outcome = run_desks(ctx, load_desk_list(settings))
+        except OsintError as exc:
+            log.error("weekly run of the desks failed, nothing was built: %s", exc)
+            return
+        for desk in outcome.desks:
+            start, end = desk.weekly.period
+            if desk.error is not None:
+                log.error("desk %s: report for %s to %s not built: %s", desk.desk, start, end, desk.error)
+            elif desk.weekly.send is not None and not desk.weekly.send.complete:
+                log.error("desk %s: report built but not sent to everyone", desk.desk)
+            else:
+                log.info("desk %s: report %s to %s written", desk.desk, start, end)
+
+    return job
+
+
 def weekly_job(settings: Settings) -> Callable[[], None]:
     """The scheduled job: the same weekly run as ``osint run``; failures are logged, not raised."""
+    if settings.desks is not None:
+        return desks_job(settings)
 
     def job() -> None:
         try:
@@ -281,7 +306,11 @@ def run_scheduler(
     on_ready: Callable[[datetime | None], None] | None = None,
     on_run: Callable[[], None] | None = None,
 ) -> None:
-    """``osint schedule``: catch up a missed run once, then run on OSINT_SCHEDULE until stopped."""
+    """``osint schedule``: catch up a missed run once, then run on OSINT_SCHEDULE until stopped.
+
+    With a desks file every desk runs at OSINT_SCHEDULE (in OSINT_TIMEZONE), each reporting
+    on its own week in its own zone; a desk's own ``schedule`` is for a crontab line of its own.
+    """
     zone = settings.zone()
     trigger = cron_trigger(settings.schedule, zone)
     now = datetime.now(zone)

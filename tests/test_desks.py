@@ -203,3 +203,16 @@ def test_the_shipped_desks_file_loads_and_shares_three_sources() -> None:
     assert {d.settings.timezone for d in desks} == {"Asia/Ulaanbaatar", "Asia/Almaty"}
     urls = [{s.url for s in d.config.feeds.sources} for d in desks]
     assert len(urls[0] & urls[1]) == 3
+
+
+def test_the_scheduled_job_runs_every_desk(site: CorpusSite, tmp_path: Path) -> None:
+    from osint.schedule import weekly_job
+    from osint.settings import Settings
+
+    settings = Settings(desks=_desks(site, tmp_path), db=tmp_path / "osint.db")
+    weekly_job(settings)()  # this week: the sample's items are out of period, the reports say so
+    for desk in ("mongolia", "kazakhstan"):
+        reports = list((tmp_path / "reports" / desk).glob(f"{desk}-*.json"))
+        assert len(reports) == 1, desk
+        assert (tmp_path / "reports" / desk / "feed.xml").is_file()
+    assert site.requests["/steppewire/feed.rss"] == 1
