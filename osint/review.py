@@ -100,8 +100,8 @@ class ReviewLog:
         with self.store.transaction() as db:
             for op in ops:
                 cur = db.execute(
-                    "INSERT INTO edits(period_start, period_end, op, payload, author, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO edits(period_start, period_end, op, payload, author, created_at, last_item) "
+                    "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM items))",
                     (start.isoformat(), end.isoformat(), op.op, op.model_dump_json(), author, now),
                 )
                 ids.append(int(cur.lastrowid or 0))
@@ -126,6 +126,15 @@ class ReviewLog:
                 ),
             )
         return int(cur.lastrowid or 0)
+
+    def reviewed_through(self, start: date, end: date) -> int | None:
+        """The newest item the analyst had seen at their last edit or approval of the period."""
+        row = self.db.execute(
+            "SELECT MAX(n) FROM (SELECT last_item AS n FROM edits WHERE period_start = ? AND period_end = ? "
+            "UNION ALL SELECT last_item FROM approvals WHERE period_start = ? AND period_end = ?)",
+            (start.isoformat(), end.isoformat()) * 2,
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
 
     def revision(self, start: date, end: date) -> int:
         row = self.db.execute(

@@ -44,5 +44,13 @@ def _m_review(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [("review", _m_review)]
+def _m_review_last_item(db: sqlite3.Connection) -> None:
+    """Each edit remembers the newest item stored when it was made: what came later is "new"."""
+    db.execute("ALTER TABLE edits ADD COLUMN last_item INTEGER")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("review", _m_review),
+    ("review_last_item", _m_review_last_item),
+]
 """Named migrations the store applies (registered in :mod:`osint.store`)."""

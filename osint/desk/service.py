@@ -149,6 +149,7 @@ class DeskService:
         layer.applied = Applied(list(ev_applied.notes), dict(ev_applied.flagged))
         state = layer.state
         when = state.approved_at if state.status == "approved" and state.approved_at else self._clock()
+        when = when.astimezone(self.settings.zone()).replace(microsecond=0)  # as the report job does
         report = layer.report(
             assemble_report(
                 layer.draft(verified, ev),
@@ -166,8 +167,8 @@ class DeskService:
         excluded = {
             i: self._exclusion_reason(everything[i].url, layer.edits) for i in everything if i not in ev.items
         }
-        since = self._last_review(start, end, layer.edits)
-        new = {i.id for i in everything.values() if since is not None and i.first_seen > since}
+        seen = self.log.reviewed_through(start, end)
+        new = {i for i in everything if seen is not None and i > seen}
         return DraftView(
             start, end, report, ev, layer.applied, state, layer.edits, dev_urls, new, excluded, everything
         )
@@ -178,13 +179,6 @@ class DeskService:
             if isinstance(e.op, editorial.ExcludeItem) and e.op.url == url:
                 return e.op.reason
         return "its story was excluded"
-
-    def _last_review(self, start: date, end: date, edits: list[Edit]) -> datetime | None:
-        times = [e.at for e in edits]
-        a = self.log.approval(start, end)
-        if a is not None:
-            times.append(a.approved_at)
-        return max(times) if times else None
 
     @staticmethod
     def checker(ev: Evidence) -> editorial.Check:

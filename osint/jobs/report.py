@@ -55,6 +55,8 @@ class Editorial(Protocol):
 
     last_item: int | None
     """An approved report covers the items stored up to its approval (None: every item)."""
+    approved_at: datetime | None
+    """When it was approved: the approved report's ``generated_at``, so a rebuild is the same."""
 
     def evidence(self, evidence: Evidence) -> Evidence: ...
 
@@ -256,6 +258,14 @@ def report(
     *,
     editorial: Editorial | None = None,
 ) -> list[Path]:
-    """``osint report``: build the period's report, write its formats, rebuild the archive."""
-    built = build_report(ctx, start, end, editorial=editorial)
+    """``osint report``: build the period's report, write its formats, rebuild the archive.
+
+    The review desk's edits of the period apply (the store's editorial layer), so the
+    files match what the desk shows; an approved period is rebuilt as it was approved.
+    """
+    if editorial is None:
+        from .review import reviewed
+
+        editorial = reviewed(ctx, start, end)
+    built = build_report(ctx, start, end, editorial=editorial, now=editorial.approved_at)
     return [*write_report(ctx, built, formats), *rebuild_archive(ctx.settings)]

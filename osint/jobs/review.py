@@ -4,22 +4,32 @@
 period's review record: it applies the live edits (before analysis, then to the verified
 draft) and fills in the report's review. An approved period covers only the items
 stored when it was approved, so building it again gives the same report.
-:func:`approved_or_refuse` is what ``osint send`` asks when ``OSINT_REVIEW=required``.
+:func:`approved_or_refuse` is what sending asks when ``OSINT_REVIEW=required``, and
+:func:`request_review` tells the reviewers a draft waits (the weekly run, instead of
+sending the report).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 from ..analyse.base import Draft, Evidence
 from ..analyse.verify import why_unsupported
 from ..cluster import story_from
+from ..distribute import MailConfig, header_text, period_text, send_bytes
 from ..editorial import Applied, Edit, adjust_draft, adjust_evidence
-from ..errors import ReviewError
+from ..errors import DeliveryError, ReviewError
 from ..models import Report, Review, Sentence
 from ..review import ReviewLog, ReviewState
+from ..settings import Settings
 from ..store import Store
+from .context import RunContext
 
 
 class ReviewEditorial:
@@ -29,6 +39,7 @@ class ReviewEditorial:
         self.edits: list[Edit] = log.edits(start, end)
         self.state: ReviewState = log.state(start, end)
         self.last_item = self.state.last_item
+        self.approved_at = self.state.approved_at
         self.applied = Applied()
 
     def evidence(self, evidence: Evidence) -> Evidence:
@@ -47,6 +58,11 @@ class ReviewEditorial:
         return report.model_copy(update={"review": review_of(self.state)})
 
 
+def reviewed(ctx: RunContext, start: date, end: date) -> ReviewEditorial:
+    """The period's editorial layer from the run's store."""
+    return ReviewEditorial(ReviewLog(ctx.store), start, end)
+
+
 def review_of(state: ReviewState) -> Review:
     """The report's ``review`` block from the store's review state."""
     return Review(
@@ -57,12 +73,69 @@ def review_of(state: ReviewState) -> Review:
     )
 
 
-def approved_or_refuse(store: Store, start: date, end: date) -> ReviewState:
-    """The period's review when an editor approved it; :class:`ReviewError` saying what to do otherwise."""
+def approved_or_refuse(store: Store, doc: Report) -> ReviewState:
+    """The review of a written report that may go out; :class:`ReviewError` saying why not.
+
+    With ``OSINT_REVIEW=required`` only a report an editor approved is sent: its JSON
+    says so, and the store agrees (the same approval, nothing changed since).
+    """
+    start, end = doc.period.start, doc.period.end
     state = ReviewLog(store).state(start, end)
-    if state.status != "approved":
+    approved = doc.review.status == "approved" and state.status == "approved"
+    if not approved or doc.review.approved_at != state.approved_at:
         raise ReviewError(
-            f"the report for {start} to {end} is not approved (OSINT_REVIEW=required): "
-            "an editor approves it in the desk (osint serve), which sends it"
+            f"not sent: the report for {start} to {end} is not approved (OSINT_REVIEW=required); "
+            "an editor approves it in the review desk (osint serve), which sends it"
         )
     return state
+
+
+@dataclass
+class ReviewRequest:
+    """A draft that waits for an editor: where to review it, and who was told."""
+
+    link: str
+    told: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> str:
+        who = f"; reviewers told: {', '.join(self.told)}" if self.told else ""
+        why = f"; reviewers not told: {self.error}" if self.error else ""
+        return f"awaiting an editor's approval (OSINT_REVIEW=required): {self.link}{who}{why}"
+
+
+def request_review(
+    settings: Settings, report: Report, *, email: bool, sleep: Callable[[float], None] = time.sleep
+) -> ReviewRequest:
+    """Tell OSINT_REVIEW_TO (if set, and mail is) that the period's draft waits in the desk."""
+    key = f"{report.period.start.isoformat()}_{report.period.end.isoformat()}"
+    base = (settings.desk_url or "http://127.0.0.1:8000").rstrip("/")
+    request = ReviewRequest(f"{base}/reports/{key}")
+    reviewers = [a.strip() for a in settings.review_to.split(",") if a.strip()]
+    if not email or not reviewers or not settings.smtp_host:
+        if email and not reviewers:
+            request.error = "OSINT_REVIEW_TO is not set"
+        elif email and not settings.smtp_host:
+            request.error = "mail is not configured (OSINT_SMTP_HOST)"
+        return request
+    config = MailConfig.from_settings(settings.model_copy(update={"mail_to": settings.review_to}))
+    msg = EmailMessage()
+    msg["Subject"] = header_text(
+        f"For review: {report.title}, {period_text(report.period.start, report.period.end)}"
+    )
+    msg["From"] = config.sender
+    msg["To"] = ", ".join(config.recipients)
+    msg["Message-ID"] = make_msgid(domain=config.envelope_sender.partition("@")[2] or "localhost")
+    msg.set_content(
+        f"The draft of {report.title} for {period_text(report.period.start, report.period.end)} is ready "
+        f"for review: {len(report.developments)} key developments from {report.coverage.items} items.\n\n"
+        f"Review and approve it in the desk: {request.link}\n\n"
+        "Nothing is sent to the report's recipients before an editor approves it.\n"
+    )
+    try:
+        refused, _attempts = send_bytes(config, msg.as_bytes(), list(config.recipients), sleep=sleep)
+    except DeliveryError as exc:
+        request.error = str(exc)
+        return request
+    request.told = [r for r in config.recipients if r not in refused]
+    return request

@@ -81,6 +81,10 @@ def send_loaded(
         return outcome
     config = MailConfig.from_settings(settings)
     store = ctx.store
+    if settings.review == "required":
+        from .review import approved_or_refuse  # the desk's record; loaded only when asked for
+
+        approved_or_refuse(store, report.doc)
     had = set() if force else store.delivered_to(report.files.stem)
     todo = [r for r in config.recipients if recipient_address(r) not in had]
     outcome.already = [r for r in config.recipients if recipient_address(r) in had]

@@ -1,7 +1,9 @@
 """The weekly job (``osint run`` and the scheduler): collect, report on the week, archive, email.
 
-Under the run lock: collect, build the week's report, write every format (the JSON
-last: it is the record the archive and the email read), rebuild the archive, email it.
+Under the run lock: collect, build the week's report (with the review desk's edits),
+write every format (the JSON last: it is the record the archive and the email read),
+rebuild the archive, email it. With ``OSINT_REVIEW=required`` a week no editor has
+approved stops after building: the reviewers are told where the draft waits instead.
 Files are written atomically, so a run interrupted at any step leaves the previous
 report and the store as they were. The run is one row of ``runs`` (kind ``weekly``)
 holding the run's stats.
@@ -24,6 +26,7 @@ from ..settings import Settings
 from .collect import collect
 from .context import RunContext
 from .report import build_report, rebuild_archive, write_report
+from .review import ReviewRequest, request_review, reviewed
 from .send import SendOutcome, send_loaded
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class WeeklyOutcome:
     archive: list[Path] = field(default_factory=list)
     send: SendOutcome | None = None
     mail_skipped: str | None = None
+    review: ReviewRequest | None = None
+    """Set when OSINT_REVIEW=required and the week is not approved: the draft waits in the desk."""
 
     @property
     def delivered(self) -> bool:
@@ -118,7 +123,15 @@ def publish_week(
     stats = ctx.stats
     stats.set_value("period", [d.isoformat() for d in outcome.period])
     step("building")
-    report = build_report(ctx, *outcome.period)
+    layer = reviewed(ctx, *outcome.period)  # the desk's edits, if any
+    report = build_report(ctx, *outcome.period, editorial=layer, now=layer.approved_at)
+    if settings.review == "required" and layer.state.status != "approved":
+        # Nothing is written to the archive or sent: the draft waits for an editor.
+        outcome.review = request_review(settings, report, email=mail and not dry_run, sleep=sleep)
+        outcome.mail_skipped = outcome.review.describe()
+        stats.set_value("mail_skipped", outcome.mail_skipped)
+        stats.set_value("review_told", outcome.review.told)
+        return
     step("writing")
     outcome.paths = write_report(ctx, report, WEEKLY_FORMATS)
     stats.set_value("paths", [str(p) for p in outcome.paths])
