@@ -7,6 +7,7 @@ nothing). Roles: a *viewer* reads; an *editor* may also edit and approve.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -107,7 +108,7 @@ class Users:
         row = self.store.db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
         stored = row["password_hash"] if row is not None else None
         try:
-            _HASHER.verify(stored or _DUMMY, password)
+            _HASHER.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         return self.get(name) if stored else None
@@ -120,5 +121,11 @@ class Users:
         return None
 
 
-_DUMMY = _HASHER.hash(secrets.token_hex(16))
-"""Verified against when a user does not exist, so timing does not tell who exists."""
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when a user does not exist, so timing does not tell who exists.
+
+    Made at the first login, not at import: an argon2 hash costs about 0.1 s of CPU, and
+    every command (``osint collect`` too) imports this module through the CLI.
+    """
+    return _HASHER.hash(secrets.token_hex(16))
