@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from osint.classify import Classifier
 from osint.settings import load_profile
 
 from .sorting import TARGETS, Example, _get, compare, evaluate, table
+from .week import evaluate_week
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 BASELINE = Path(__file__).resolve().parent / "sample_weeks_baseline.json"
@@ -35,6 +36,8 @@ CROSS_PROFILES = {"about_mongolia": "mongolia"}
 @dataclass
 class SampleWeek:
     name: str
+    period: tuple[date, date] | None
+    """The week its report covers (``week.yaml``), for the report-level figures."""
     examples: list[Example]
     classifier: Classifier
     cross: dict[str, tuple[list[Example], Classifier]]
@@ -59,8 +62,7 @@ def _source_of(url: str, feeds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _examples(root: Path, relevant_key: str) -> list[Example]:
     texts = {
-        a["id"]: a
-        for a in yaml.safe_load((root / "articles.yaml").read_text(encoding="utf-8"))["articles"]
+        a["id"]: a for a in yaml.safe_load((root / "articles.yaml").read_text(encoding="utf-8"))["articles"]
     }
     feeds = yaml.safe_load((root / "feeds.yaml").read_text(encoding="utf-8"))["sources"]
     out = []
@@ -82,6 +84,7 @@ def _examples(root: Path, relevant_key: str) -> list[Example]:
                 buckets=list(label["buckets"]),
                 story=label["story"],
                 dup_of=label.get("syndicated_copy_of"),
+                major=bool(label.get("major")),
             )
         )
     return out
@@ -99,8 +102,15 @@ def sample_weeks(root: Path = SAMPLES) -> list[SampleWeek]:
             if other != profile.slug and any(label.get(key) is not None for label in labels):
                 other_profile = load_profile(root.parent / "countries" / f"{other}.yaml")
                 cross[other] = (_examples(directory, key), Classifier(other_profile))
+        week_file = directory / "week.yaml"
+        period = None
+        if week_file.is_file():
+            week = yaml.safe_load(week_file.read_text(encoding="utf-8"))
+            period = (date.fromisoformat(str(week["start"])), date.fromisoformat(str(week["end"])))
         weeks.append(
-            SampleWeek(directory.name, _examples(directory, "about_country"), Classifier(profile), cross)
+            SampleWeek(
+                directory.name, period, _examples(directory, "about_country"), Classifier(profile), cross
+            )
         )
     return weeks
 
@@ -132,6 +142,11 @@ def _bars(figures: dict[str, Any]) -> str:
         for path, bar in TARGETS.items()
     ]
     met = all(_get(figures, path) >= bar for path, bar in TARGETS.items())
+    report = figures.get("report")
+    if report:  # SPEC §5: every major development of the week among Key Developments
+        found, wanted = report["major_in_key_developments"], report["major_developments"]
+        checks.append(f"major developments among Key Developments {found}/{wanted}")
+        met = met and found == wanted
     return ("meets the SPEC §5 bars: " if met else "BELOW the SPEC §5 bars: ") + "; ".join(checks)
 
 
@@ -143,6 +158,9 @@ def run(*, check: bool, write_baseline: bool, errors: bool) -> list[str]:
     baseline = json.loads(BASELINE.read_text()) if check and BASELINE.is_file() else {}
     for week in sample_weeks():
         figures, week_errors = evaluate(week.examples, week.classifier)
+        if week.period is not None:  # the week's report, as an analyst reads it
+            figures["report"], notes = evaluate_week(week.examples, week.classifier, *week.period)
+            week_errors += notes
         print(f"\n## sample week {week.name} (samples/{week.name}, not tuned on)\n")
         print(table(figures, f"Sample week {week.name}"))
         print(f"\n{_bars(figures)}")

@@ -340,7 +340,7 @@ def listing(title: str, entries: list[dict[str, Any]], outlet: str, lang: str) -
 """
 
 
-def labels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def labels(items: list[dict[str, Any]], major: set[str]) -> list[dict[str, Any]]:
     out = []
     for a in items:
         day = stamp(a).date()
@@ -357,6 +357,7 @@ def labels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "primary_bucket": a["buckets"][0] if a["buckets"] else None,
                 "buckets": a["buckets"],
                 "story": a["story"],
+                "major": a["story"] in major,
                 "syndicated_copy_of": a.get("copy_of"),
                 "in_week": WEEK[0] <= day <= WEEK[1],
                 "about_mongolia": a.get("mongolia"),
@@ -368,9 +369,10 @@ def labels(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    items: list[dict[str, Any]] = yaml.safe_load((HERE / "articles.yaml").read_text(encoding="utf-8"))[
-        "articles"
-    ]
+    source = yaml.safe_load((HERE / "articles.yaml").read_text(encoding="utf-8"))
+    items: list[dict[str, Any]] = source["articles"]
+    major = set(source.get("major_stories") or [])
+    assert major <= {a["story"] for a in items}, "a major story with no article"
     ids = [a["id"] for a in items]
     assert len(ids) == len(set(ids)), "duplicate ids"
     if SITE.exists():
@@ -398,7 +400,7 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (HERE / "labels.json").write_text(
-        json.dumps(labels(items), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        json.dumps(labels(items, major), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     print(f"{len(items)} articles, {len(feeds)} feeds and listings written under {SITE}")
 
