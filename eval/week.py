@@ -61,7 +61,7 @@ def collected(ex: Example) -> tuple[str, datetime]:
     """Headline and date of an example as the collector would store them."""
     if ex.page is None:
         return ex.title, ex.published
-    from osint import extract
+    from osint import extract, pagemeta
 
     page = ex.page
     entry = Entry(
@@ -69,7 +69,7 @@ def collected(ex: Example) -> tuple[str, datetime]:
     )
     article = extract.extract_article(page["html"].encode("utf-8"), page["url"], ZONE)
     now = datetime.combine(ex.published.date() + timedelta(days=1), time(12), tzinfo=ZONE)
-    article = extract.reconcile(entry, article)
+    article = pagemeta.reconcile(entry, article)
     published, _estimated = resolve_date(article.published, now, now)
     return article.title, published
 
@@ -162,7 +162,7 @@ def evaluate_week(
         ):
             outlet_titles += 1
             notes.append(f"development headed with an outlet's name: {title!r}")
-        if _script(title) != "latin" and not re.search(r"\((?:in )?[A-Z][a-z]+\)\s*$", title):
+        if _script(title) != "latin" and not dev.title_language:
             foreign_titles += 1
             notes.append(f"development headed in another language: {title!r}")
     for label in sorted(major_stories - found):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 from .models import BUCKETS, Bucket, Item, Story
-from .text import content_words, dot, tfidf, tokenize
+from .text import content_words, dot, language_of, tfidf, tokenize
 
 SHINGLE = 5
 NUM_PERM = 64
@@ -159,14 +159,7 @@ def _anchors(item: Item, lead_words: int = LEAD_WORDS) -> set[str]:
 
 
 def _language(item: Item) -> str:
-    """The item's language tag, or failing that the script most of its title is written in."""
-    if item.language:
-        return item.language.lower().split("-")[0]
-    letters = [c for c in item.title if c.isalpha()]
-    if not letters:
-        return ""
-    scripts = Counter(unicodedata.name(c, "?").split(" ")[0] for c in letters)
-    return min(scripts.items(), key=lambda kv: (-kv[1], kv[0]))[0].lower()
+    return language_of(item.language, item.title)
 
 
 def _anchor_weights(anchors: dict[int, set[str]]) -> dict[str, float]:

@@ -21,6 +21,7 @@ from .extract import article_from_entry
 from .extract_pool import ExtractorPool
 from .http import Fetcher
 from .models import Article, Entry, SourceConfig, SourceResult
+from .pagemeta import reconcile
 from .parse import parse_feed_document, parse_listing, usable_entries
 from .store import Store
 
@@ -57,7 +58,7 @@ async def _article_for(entry: Entry, fetcher: Fetcher, extractor: ExtractorPool,
         page = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
         if page.content_type and "html" not in page.content_type:
             raise ExtractError(f"not an HTML page ({page.content_type})")
-        return await extractor.extract(page.body, page.final_url, zone)
+        return reconcile(entry, await extractor.extract(page.body, page.final_url, zone))
     except (FetchError, ExtractError) as exc:
         reason = str(exc)
         log.info("page unusable, falling back to feed summary: %s", reason)

@@ -1,5 +1,8 @@
 """Article page -> :class:`Article` with trafilatura. A pure function of the HTML.
 
+The headline and date are weighed from several signals of the page (``pagemeta``);
+:func:`reconcile` then weighs them against the feed entry's own.
+
 Fetching lives elsewhere so extraction can run in a worker process with a time limit
 (a hostile page must not hang the run) and be evaluated offline on stored pages.
 """
@@ -8,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import unicodedata
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 from .errors import ExtractError
 from .models import Article, Entry
+from .pagemeta import choose_headline, json_ld_objects, page_candidates, stated_date
 from .text import clean_text
 from .urls import absolute_http_url
 
@@ -58,22 +61,10 @@ def json_ld_article_body(html: bytes) -> str:
     except (lxml.etree.ParserError, ValueError):
         return ""
     best = ""
-    for script in tree.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            stack: list[object] = [json.loads(script.text or "")]
-        except (ValueError, RecursionError):
-            continue
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                body = node.get("articleBody")
-                if isinstance(body, str) and len(body) > len(best):
-                    best = body
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
+    for node in json_ld_objects(tree):
+        body = node.get("articleBody")
+        if isinstance(body, str) and len(body) > len(best):
+            best = body
     lines = (clean_text(line, MAX_TEXT_CHARS, html=True) for line in best.splitlines())
     return unicodedata.normalize("NFC", "\n".join(line for line in lines if line))
 
@@ -105,7 +96,20 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
         raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
     if doc is None or isinstance(doc, dict):
         raise ExtractError("no main text found")
-    title = clean_text(unicodedata.normalize("NFC", doc.title or ""), 500)
+    try:
+        tree = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        tree = None
+    extracted = clean_text(unicodedata.normalize("NFC", doc.title or ""), 500)
+    headlines: list[tuple[str, str]] = []
+    sites = [clean_text(doc.sitename, 200)] if doc.sitename else []
+    stated = None
+    if tree is not None:
+        found, named = page_candidates(tree, extracted)
+        headlines = [(o, clean_text(unicodedata.normalize("NFC", t), 500)) for o, t in found]
+        sites += [clean_text(n, 200) for n in named]
+        stated = stated_date(tree, zone)
+    title = choose_headline(headlines, sites) if headlines else extracted
     # NFC as trafilatura's own extract() returns it: decomposed accents or Bengali vowel
     # signs would otherwise fail to match the same words typed elsewhere.
     text = _drop_title_line(unicodedata.normalize("NFC", doc.text or ""), title)[:MAX_TEXT_CHARS]
@@ -125,15 +129,11 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
         author=clean_text(doc.author, 200) if doc.author else None,
         site=clean_text(doc.sitename, 200) if doc.sitename else None,
         language=doc.language,
-        published=_day(doc.date, zone),
+        published=stated or _day(doc.date, zone),
+        date_stated=stated is not None,
+        headlines=headlines[:20],
+        site_names=sorted(set(sites))[:10],
         note=note,
-    )
-
-
-def reconcile(entry: Entry, article: Article) -> Article:
-    """The article with the headline and date the item is stored under."""
-    return article.model_copy(
-        update={"title": article.title or entry.title, "published": entry.published or article.published}
     )
 
 

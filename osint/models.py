@@ -174,6 +174,13 @@ class Article(BaseModel):
     published: datetime | None = None
     extraction: Literal["page", "summary"] = "page"
     note: str | None = None
+    # Headline and date signals of the page, weighed against the feed entry (pagemeta.py).
+    date_stated: bool = False
+    """``published`` is a date the page states (metadata, "Posted: …"), not a guess."""
+    headlines: list[tuple[str, str]] = Field(default_factory=list)
+    """Headline candidates of the page as (origin, text): og:title, title parts, h1, h2."""
+    site_names: list[str] = Field(default_factory=list)
+    """Names the site goes by (og:site_name, ...): never a headline."""
 
 
 class SourceState(BaseModel):
@@ -343,6 +350,8 @@ class Development(_ReportPart):
     """
 
     title: Sentence
+    title_language: str | None = None
+    """Set when the headline is not in the report's language (no member was): shown with it."""
     sentences: list[Sentence]
     buckets: list[Bucket]
     item_ids: list[int]

@@ -401,7 +401,7 @@ class Store:
         new = 0
         with self.transaction() as db:
             for entry, art in articles:
-                published, estimated = resolve_date(entry.published or art.published, now, now)
+                published, estimated = resolve_date(art.published or entry.published, now, now)
                 cur = db.execute(
                     "INSERT INTO items(url_key, url, source, guid, title, summary, text, "
                     "published, date_estimated, first_seen, language, author, site, "

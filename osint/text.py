@@ -17,6 +17,7 @@ character and two their own month table. Each helper here answers one question:
 * :func:`strip_controls` and :func:`has_controls` -- characters that are never text
   (controls, surrogates, non-characters), and with ``hidden=True`` also those a reader
   cannot see but a parser or a model reads (zero-width, bidi, line separators);
+* :func:`language_of` -- a text's language from its tag, or the script of its title;
 * :func:`clean_text` -- whitespace-folded text of a field, its markup stripped when it is HTML.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -215,3 +217,15 @@ def clean_text(value: str, limit: int, *, html: bool = False) -> str:
         except (etree.ParserError, ValueError):
             value = re.sub(r"<[^>]+>", " ", value)
     return fold_space(value)[:limit]
+
+
+def language_of(tag: str | None, title: str) -> str:
+    """A text's language: its tag's primary subtag ("ru-RU" -> "ru"), or failing that the
+    script most of ``title`` is written in ("latin", "cyrillic", "cjk", ...)."""
+    if tag:
+        return tag.lower().split("-")[0]
+    letters = [c for c in title if c.isalpha()]
+    if not letters:
+        return ""
+    scripts = Counter(unicodedata.name(c, "?").split(" ")[0] for c in letters)
+    return min(scripts.items(), key=lambda kv: (-kv[1], kv[0]))[0].lower()

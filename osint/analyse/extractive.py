@@ -24,11 +24,22 @@ from ..models import (
     Story,
 )
 from ..terms import TermMatcher
-from ..text import MONTH_NAMES, MONTH_PATTERN, MONTHS, content_words, dot, tokenize, unit, words
+from ..text import (
+    MONTH_NAMES,
+    MONTH_PATTERN,
+    MONTHS,
+    content_words,
+    dot,
+    language_of,
+    tokenize,
+    unit,
+    words,
+)
 from .base import Draft, Evidence
 from .sentences import quotable_sentences
 
 MAX_DEVELOPMENTS = 10
+REPORT_LANGUAGE = "en"
 SUMMARY_STORIES = 5
 PARAGRAPH_SENTENCES = 3
 NO_REPORTING = "No reporting this period."
@@ -154,11 +165,28 @@ class ExtractiveEngine:
 
     # ------------------------------------------------------------------ sections
 
+    def _headline(self, story: Story) -> tuple[Item, str | None]:
+        """The item whose title heads the development, and its language when not the report's.
+
+        The story's lead item speaks first; when it is in another language, the first
+        member in the report's language (earliest, then most reliable) heads instead, and
+        only a story with no such member is headed in its own language, marked as such.
+        """
+        items = self._ev.items
+        lead = items[story.canonical_id]
+        if item_language(lead) == REPORT_LANGUAGE:
+            return lead, None
+        for item_id in story.item_ids:
+            if item_language(items[item_id]) == REPORT_LANGUAGE:
+                return items[item_id], None
+        return lead, item_language(lead) or None
+
     def _development(self, story: Story) -> Development:
-        canonical = self._ev.items[story.canonical_id]
-        title_ids = [i for i in story.item_ids if _norm(self._ev.items[i].title) == _norm(canonical.title)]
+        head, language = self._headline(story)
+        title_ids = [i for i in story.item_ids if _norm(self._ev.items[i].title) == _norm(head.title)]
         return Development(
-            title=Sentence(text=canonical.title, item_ids=title_ids),
+            title=Sentence(text=head.title, item_ids=title_ids),
+            title_language=language,
             sentences=self._pick(story, PARAGRAPH_SENTENCES),
             buckets=story.buckets,
             item_ids=story.item_ids,
@@ -355,6 +383,12 @@ def _rising(
             rising.append((n - base, term, n, base))
     rising.sort(key=lambda r: (-r[0], r[1]))
     return [(term, n, base) for _, term, n, base in rising]
+
+
+def item_language(item: Item) -> str:
+    """An item's language; a Latin-script title without a tag is taken to be English."""
+    found = language_of(item.language, item.title)
+    return "en" if found == "latin" else found
 
 
 def _is_list(text: str) -> bool:
