@@ -351,7 +351,7 @@ class Development(_ReportPart):
 
     title: Sentence
     title_language: str | None = None
-    """Set when the headline is not in the report's language (no member was): shown with it."""
+    """The headline's language ("Russian") when it is not the report's (no member was): shown."""
     sentences: list[Sentence]
     buckets: list[Bucket]
     item_ids: list[int]

@@ -179,7 +179,7 @@ class ExtractiveEngine:
         for item_id in story.item_ids:
             if item_language(items[item_id]) == REPORT_LANGUAGE:
                 return items[item_id], None
-        return lead, item_language(lead) or None
+        return lead, language_name(item_language(lead)) or None
 
     def _development(self, story: Story) -> Development:
         head, language = self._headline(story)
@@ -383,6 +383,13 @@ def _rising(
             rising.append((n - base, term, n, base))
     rising.sort(key=lambda r: (-r[0], r[1]))
     return [(term, n, base) for _, term, n, base in rising]
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code ("ru" -> "Russian"), the code itself if unknown."""
+    from babel import Locale
+
+    return str(Locale("en").languages.get(code, code)) if code else ""
 
 
 def item_language(item: Item) -> str:
