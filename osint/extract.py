@@ -96,9 +96,11 @@ def extract_article(html: bytes, url: str, zone: ZoneInfo) -> Article:
         raise ExtractError(f"extraction failed: {type(exc).__name__}: {exc}") from exc
     if doc is None or isinstance(doc, dict):
         raise ExtractError("no main text found")
+    import lxml.html
+
     try:
         tree = lxml.html.fromstring(html)
-    except (etree.ParserError, ValueError):
+    except (lxml.etree.ParserError, ValueError):
         tree = None
     extracted = clean_text(unicodedata.normalize("NFC", doc.title or ""), 500)
     headlines: list[tuple[str, str]] = []

@@ -21,9 +21,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from lxml import etree
+if TYPE_CHECKING:  # the collector's main process reconciles without parsing any page
+    from lxml import etree
 
 from .models import Article, Entry
 from .text import MONTH_PATTERN, MONTHS
