@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from .models import Report
 from .render import environment, safe_url
+from .stats import Stats
 from .text import strip_controls
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,20 @@ class ArchiveEntry:
         return uuid.uuid5(_ID_NAMESPACE, self.stem).urn
 
 
-def scan_reports(out_dir: Path) -> list[ArchiveEntry]:
-    """Every readable report JSON in ``out_dir``, newest period first."""
+def scan_reports(out_dir: Path, stats: Stats | None = None) -> list[ArchiveEntry]:
+    """Every readable report JSON in ``out_dir``, newest period first.
+
+    ``stats`` counts the reports listed (``archive/reports``) and the JSON files skipped
+    (``archive/skipped``).
+    """
+    counts = stats or Stats()
     entries = []
     for path in sorted(out_dir.glob("*.json")):
         try:
             doc = Report.from_json(path.read_bytes())
         except (OSError, ValidationError, ValueError) as exc:
             log.warning("archive: %s skipped, not a readable report (%s)", path.name, type(exc).__name__)
+            counts.inc_value("archive/skipped")
             continue
         stem = path.name[: -len(".json")]
         files = {}
@@ -73,6 +80,7 @@ def scan_reports(out_dir: Path) -> list[ArchiveEntry]:
                 files[fmt] = p.stat().st_size
         entries.append(ArchiveEntry(stem, doc, files))
     entries.sort(key=lambda e: (e.doc.period.end, e.doc.period.start, e.stem), reverse=True)
+    counts.set_value("archive/reports", len(entries))
     return entries
 
 

@@ -33,6 +33,7 @@ from .jobs.collect import collect as collect_job
 from .jobs.context import Config, RunContext
 from .models import SourceResult, SourceState
 from .settings import Settings
+from .stats import Stats
 from .store import MIGRATIONS, Store
 
 if TYPE_CHECKING:
@@ -149,16 +150,30 @@ def _progress() -> Iterator[_Bar]:
         yield _Bar(bar)
 
 
-def _print_collection(results: list[SourceResult]) -> None:
+def _print_collection(results: list[SourceResult], stats: Stats) -> None:
+    """The per-source table and problems, then the run's totals (from its stats record)."""
     out.print(_summary_table(results))
     for r in results:
         for problem in r.item_errors:
             err.print(f"[yellow]item skipped[/] ({escape(r.name)}): {escape(problem)}", highlight=False)
         for warning in r.warnings:
             err.print(f"[yellow]warning[/] ({escape(r.name)}): {escape(warning)}", highlight=False)
-    failed = sum(1 for r in results if r.error)
-    new = sum(r.new_items for r in results)
-    out.print(f"{new} new item(s) from {len(results)} source(s); {failed} source(s) failed.")
+    new, sources = stats.count("collect/new_items"), stats.count("collect/sources")
+    failed = stats.count("collect/sources/failed")
+    out.print(f"{new} new item(s) from {sources} source(s); {failed} source(s) failed.")
+
+
+def _print_checks(stats: Stats) -> None:
+    """What verification did to the report's draft (stderr: stdout lists the paths written)."""
+    dropped = stats.count("verify/dropped")
+    why = ", ".join(f"{n} {reason}" for reason, n in stats.under("verify/dropped").items())
+    err.print(
+        f"{stats.count('verify/checked')} sentence(s) checked against their sources, {dropped} dropped"
+        + (f" ({why})" if why else "")
+        + ".",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -169,7 +184,7 @@ def collect(feeds: FeedsOpt = None, db: DbOpt = None) -> None:
             results = collect_job(ctx, progress=bar.hook)
     except OsintError as exc:
         raise _fail(exc) from None
-    _print_collection(results)
+    _print_collection(results, ctx.stats)
 
 
 def _parse_formats(value: str) -> list[str]:
@@ -203,6 +218,7 @@ def report(
             paths = report_job(ctx, from_.date(), to.date(), _parse_formats(format_))
     except OsintError as exc:
         raise _fail(exc) from None
+    _print_checks(ctx.stats)
     for p in paths:
         out.print(str(p), highlight=False, soft_wrap=True)
 
@@ -306,7 +322,8 @@ def run(
             )
     except OsintError as exc:
         raise _fail(exc) from None
-    _print_collection(outcome.collected)
+    _print_collection(outcome.collected, ctx.stats)
+    _print_checks(ctx.stats)
     start, end = outcome.period
     out.print(f"report for {start} to {end}:", highlight=False)
     for p in [*outcome.paths, *outcome.archive]:

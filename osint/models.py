@@ -457,6 +457,8 @@ class Coverage(_ReportPart):
     stories: int = 0
     sentences_checked: int = 0
     sentences_dropped: int = 0
+    dropped_by_reason: dict[str, int] = Field(default_factory=dict)
+    """Sentences verification dropped, by reason (``numbers not in its sources``: 2)."""
 
 
 class ReportItem(_ReportPart):

@@ -44,6 +44,12 @@ class Stats:
         head = prefix.rstrip("/") + "/"
         return {k[len(head) :]: v for k, v in self._values.items() if k.startswith(head)}
 
+    def clear(self, prefix: str) -> None:
+        """Forget ``prefix`` and every key under it (a figure about to be recounted)."""
+        head = prefix.rstrip("/")
+        for key in [k for k in self._values if k == head or k.startswith(head + "/")]:
+            del self._values[key]
+
     def get_stats(self) -> dict[str, StatValue]:
         """A copy of everything recorded, for the run record."""
         return dict(self._values)

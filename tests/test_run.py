@@ -112,7 +112,7 @@ def test_built_but_not_sent_exits_3_with_one_line(
     assert f"error: {STEM} not sent: cannot connect to the mail server 127.0.0.1" in flat
     assert (tmp_path / "reports" / f"{STEM}.json").is_file()
     status, stats = weekly_runs(store)[-1]
-    assert status == "not-sent" and "cannot connect" in str(stats["send_error"])
+    assert status == "not-sent" and "cannot connect" in str(stats["send/error"])
 
 
 def test_could_not_build_exits_1_and_keeps_the_previous_report(

@@ -28,8 +28,8 @@ from ..models import (
     SourceState,
     SourceStatus,
 )
+from ..stats import Stats
 from .base import Draft, Evidence
-from .verify import VerifyStats
 
 
 def _primary(item: Item) -> Bucket | None:
@@ -93,7 +93,7 @@ def assemble_report(
     engine: str,
     generated_at: datetime,
     feeds: list[FeedCoverage],
-    stats: VerifyStats,
+    stats: Stats,
     considered: int,
 ) -> Report:
     cited: list[int] = []
@@ -179,8 +179,9 @@ def assemble_report(
         considered=considered,
         irrelevant=considered - len(items),
         stories=len(ev.stories),
-        sentences_checked=stats.checked,
-        sentences_dropped=stats.dropped,
+        sentences_checked=stats.count("verify/checked"),
+        sentences_dropped=stats.count("verify/dropped"),
+        dropped_by_reason={k: v for k, v in stats.under("verify/dropped").items() if isinstance(v, int)},
     )
     profile = ev.profile
     return Report(

@@ -52,6 +52,7 @@ from ..models import (
     Story,
 )
 from ..settings import Settings
+from ..stats import Stats
 from .base import Draft, Evidence
 from .extractive import MAX_DEVELOPMENTS, NO_REPORTING, ExtractiveEngine
 from .sentences import quotable_sentences
@@ -270,18 +271,23 @@ class LLMEngine:
         *,
         cache: ResponseCache | None = None,
         attempts: int = ATTEMPTS,
+        stats: Stats | None = None,
     ) -> None:
         self.client = client
         self.prompts = prompts
         self.cache = cache
         self.attempts = attempts
+        self.stats = stats or Stats()
+        """The run's stats record: ``llm/asked`` and ``llm/cached`` sections are counted in it."""
         self.asked = 0
         """Sections answered by the endpoint in this engine's life (not from the cache)."""
         self.cached = 0
         self._down: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, cache: ResponseCache | None = None) -> LLMEngine:
+    def from_settings(
+        cls, settings: Settings, cache: ResponseCache | None = None, stats: Stats | None = None
+    ) -> LLMEngine:
         if not settings.llm_base_url:
             raise ConfigError(
                 "the llm engine needs OSINT_LLM_BASE_URL, an OpenAI-compatible endpoint "
@@ -296,7 +302,7 @@ class LLMEngine:
             limits=ChatLimits(timeout=settings.llm_timeout, deadline=max(300.0, 2.5 * settings.llm_timeout)),
             user_agent=settings.user_agent,
         )
-        return cls(client, PromptSet(settings.prompts_dir), cache=cache)
+        return cls(client, PromptSet(settings.prompts_dir), cache=cache, stats=stats)
 
     # ------------------------------------------------------------------ compose
 
@@ -408,6 +414,7 @@ class LLMEngine:
                 answer, _ = parse_answer(hit, answer_type)
                 if answer is not None:
                     self.cached += 1
+                    self.stats.inc_value("llm/cached")
                     return answer
         if self._down is not None:
             raise _Unusable(f"endpoint unavailable: {self._down}")
@@ -425,6 +432,7 @@ class LLMEngine:
             answer, problem = parse_answer(text, answer_type)
             if answer is not None:
                 self.asked += 1
+                self.stats.inc_value("llm/asked")
                 if self.cache is not None:
                     self.cache.cache_llm_response(
                         key, self.client.model, name, answer.model_dump_json(exclude_defaults=False)

@@ -46,6 +46,9 @@ class VerifyStats:
     checked: int = 0
     dropped: int = 0
     reasons: list[str] = field(default_factory=list)
+    """Each dropped sentence: why, the detail and the start of the sentence (logged by the report job)."""
+    by_reason: dict[str, int] = field(default_factory=dict)
+    """Dropped sentences counted by reason (the report's coverage section shows them)."""
 
 
 def _digits(text: str) -> set[str]:
@@ -125,7 +128,7 @@ class Verifier:
         ids = [i for i in dict.fromkeys(sentence.item_ids) if i in self._ev.items]
         unknown = [i for i in sentence.item_ids if i not in self._ev.items]
         if unknown or not ids:
-            return self._drop(sentence, f"cites no item of this period ({unknown or 'none'})")
+            return self._drop(sentence, "cites no item of this period", f"{unknown or 'none'}")
         if has_link_or_markup(sentence.text):
             return self._drop(sentence, "carries a link or markup")
         if instruction_like(sentence.text):
@@ -142,9 +145,7 @@ class Verifier:
         own_words = words(sentence.text)
         echoed = sorted((own_words & withheld) - source_words)
         if echoed:
-            return self._drop(
-                sentence, f"repeats instruction-like text of its sources: {', '.join(echoed[:5])}"
-            )
+            return self._drop(sentence, "repeats instruction-like text of its sources", ", ".join(echoed[:5]))
         missing_numbers = sorted(
             n for n in _digits(sentence.text) - digits if _DIGIT_WORDS.get(n) not in source_words
         )
@@ -154,20 +155,22 @@ class Verifier:
             if w not in source_words and _NUMBER_WORDS[w] not in digits
         )
         if missing_numbers:
-            return self._drop(sentence, f"numbers not in its sources: {', '.join(missing_numbers)}")
+            return self._drop(sentence, "numbers not in its sources", ", ".join(missing_numbers))
         missing_days = sorted(_days(sentence.text) - days)
         if missing_days:
             shown = ", ".join(f"{m:02d}-{d:02d}" for m, d in missing_days)
-            return self._drop(sentence, f"dates not in its sources: {shown}")
+            return self._drop(sentence, "dates not in its sources", shown)
         missing_names = sorted(n for n in _names(sentence.text, self._entities) if n not in source_words)
         if missing_names:
-            return self._drop(sentence, f"names not in its sources: {', '.join(missing_names[:5])}")
+            return self._drop(sentence, "names not in its sources", ", ".join(missing_names[:5]))
         return sentence.model_copy(update={"item_ids": ids})
 
-    def _drop(self, sentence: Sentence, why: str) -> Sentence | None:
-        self.last_reason = why
+    def _drop(self, sentence: Sentence, why: str, detail: str = "") -> Sentence | None:
         self.stats.dropped += 1
-        self.stats.reasons.append(f"{why}: {sentence.text[:120]!r}")
+        self.stats.by_reason[why] = self.stats.by_reason.get(why, 0) + 1
+        shown = f"{why}: {detail}" if detail else why
+        self.last_reason = shown
+        self.stats.reasons.append(f"{shown}: {sentence.text[:120]!r}")
         return None
 
     def keep(self, sentences: list[Sentence]) -> list[Sentence]:

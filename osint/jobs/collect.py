@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..collect import CollectOptions, ProgressHook, collect_sources
 from ..http import Fetcher, FetchLimits
 from ..models import FeedsFile, Item, SourceConfig, SourceResult
+from ..stats import Stats
 from ..store import Store
 from .context import Config, RunContext
 
@@ -54,6 +55,7 @@ def collect(
                 )
 
         results = asyncio.run(main())
+        record_collection(ctx.stats, results)
         unclassified = store.unclassified_items()
         for config in configs:
             names = {s.name for s in config.feeds.sources}
@@ -63,11 +65,25 @@ def collect(
                 from ..classify import Classifier  # only a run that stored something classifies
 
                 classified(store, fresh, Classifier(config.profile))
-        stats = ctx.stats
-        stats.set_value("sources", len(results))
-        stats.set_value("new_items", sum(r.new_items for r in results))
-        stats.set_value("failed", [r.name for r in results if r.error])
+                ctx.stats.inc_value("collect/classified", len(fresh))
         return results
+
+
+def record_collection(stats: Stats, results: Sequence[SourceResult]) -> None:
+    """What a collect did, in the run's stats: the CLI's summary and ``runs.stats`` read it."""
+    stats.inc_value("collect/sources", len(results))
+    for r in results:
+        stats.inc_value("collect/new_items", r.new_items)
+        stats.inc_value("collect/known_items", r.seen_items)
+        stats.inc_value("collect/item_errors", len(r.item_errors))
+        stats.inc_value("collect/warnings", len(r.warnings))
+        if r.error:
+            stats.inc_value("collect/sources/failed")
+        elif r.skipped:
+            stats.inc_value("collect/sources/skipped")
+        else:
+            stats.inc_value("collect/sources/not_modified" if r.not_modified else "collect/sources/ok")
+    stats.set_value("collect/failed_sources", [r.name for r in results if r.error])
 
 
 def with_source_info(items: Sequence[Item], feeds: FeedsFile) -> list[Item]:

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from ..analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
+from ..analyse import Evidence, ExtractiveEngine, VerifyStats, assemble_report, verify_draft
 from ..analyse.assemble import source_coverage
 from ..analyse.base import Draft, Engine
 from ..archive import render_archive, scan_reports
@@ -31,6 +31,7 @@ from ..history import link_history
 from ..models import FeedCoverage, Item, Report
 from ..render import FORMATS, render
 from ..settings import Settings
+from ..stats import Stats
 from .collect import classified, with_source_info
 from .context import Config, RunContext
 from .files import report_errors, write_atomically
@@ -79,7 +80,7 @@ def _engine(name: str, ctx: RunContext) -> Engine:
     if name == "llm":
         from ..analyse.llm import LLMEngine  # its client and prompts load only when asked for
 
-        return LLMEngine.from_settings(ctx.settings, cache=ctx.store)
+        return LLMEngine.from_settings(ctx.settings, cache=ctx.store, stats=ctx.stats)
     raise ConfigError(f"unknown engine {name!r}; available: extractive, llm")
 
 
@@ -181,7 +182,8 @@ def build_report(
     pe = period_evidence(ctx, start, end, last_item=editorial.last_item if editorial else None)
     ev = editorial.evidence(pe.evidence) if editorial is not None else pe.evidence
     chosen = engine or _engine(ctx.settings.engine, ctx)
-    draft, stats = verify_draft(chosen.compose(ev), ev)
+    draft, checks = verify_draft(chosen.compose(ev), ev)
+    record_checks(ctx.stats, checks)
     if editorial is not None:
         draft = editorial.draft(draft, ev)
     report = assemble_report(
@@ -190,7 +192,7 @@ def build_report(
         engine=chosen.name,
         generated_at=(now or datetime.now(UTC)).astimezone(ctx.settings.zone()).replace(microsecond=0),
         feeds=feed_coverage(ctx, pe, ev),
-        stats=stats,
+        stats=ctx.stats,
         considered=len(pe.period),
     )
     return editorial.report(report) if editorial is not None else report
@@ -203,6 +205,21 @@ def own_items(items: list[Item], config: Config) -> list[Item]:
         return items
     names = {s.name for s in config.feeds.sources}
     return [i for i in items if i.source in names]
+
+
+def record_checks(stats: Stats, checks: VerifyStats) -> Stats:
+    """A report's verification in ``stats`` (set, not added: a run builds one report).
+
+    ``assemble_report`` reads the coverage section's checked and dropped counts from it.
+    """
+    stats.clear("verify")
+    stats.set_value("verify/checked", checks.checked)
+    stats.set_value("verify/dropped", checks.dropped)
+    for reason, n in checks.by_reason.items():
+        stats.set_value(f"verify/dropped/{reason}", n)
+    for why in checks.reasons:
+        log.info("sentence dropped: %s", why)
+    return stats
 
 
 def report_filename(report: Report, fmt: str) -> str:
@@ -231,12 +248,14 @@ def write_report(ctx: RunContext, report: Report, formats: Sequence[str]) -> lis
     return paths
 
 
-def rebuild_archive(settings: Settings, *, now: datetime | None = None) -> list[Path]:
+def rebuild_archive(
+    settings: Settings, *, stats: Stats | None = None, now: datetime | None = None
+) -> list[Path]:
     """Rewrite ``index.html`` and ``feed.xml`` in ``OSINT_OUT`` from the reports found there."""
     out = settings.out
     with report_errors(out):
         files = render_archive(
-            scan_reports(out),
+            scan_reports(out, stats),
             settings.templates_dir,
             settings.zone(),
             reports_url=settings.reports_url,
@@ -268,4 +287,4 @@ def report(
 
         editorial = reviewed(ctx, start, end)
     built = build_report(ctx, start, end, editorial=editorial, now=editorial.approved_at)
-    return [*write_report(ctx, built, formats), *rebuild_archive(ctx.settings)]
+    return [*write_report(ctx, built, formats), *rebuild_archive(ctx.settings, stats=ctx.stats)]

@@ -88,6 +88,7 @@ def send_loaded(
     had = set() if force else store.delivered_to(report.files.stem)
     todo = [r for r in config.recipients if recipient_address(r) not in had]
     outcome.already = [r for r in config.recipients if recipient_address(r) in had]
+    ctx.stats.inc_value("send/already", len(outcome.already))
     if not todo:
         return outcome
     doc = report.doc
@@ -110,6 +111,7 @@ def send_loaded(
     except DeliveryError as exc:
         store.record_sends([record(r, "failed", None, str(exc)) for r in todo])
         outcome.error = str(exc)
+        ctx.stats.set_value("send/error", outcome.error)
         return outcome
     ok: SendStatus = "sent-without-pdf" if result.pdf_omitted else "sent"
     store.record_sends(
@@ -118,6 +120,9 @@ def send_loaded(
     )
     outcome.sent, outcome.refused = result.accepted, result.refused
     outcome.message_id = result.message_id
+    ctx.stats.inc_value("send/sent", len(result.accepted))
+    ctx.stats.inc_value("send/refused", len(result.refused))
+    ctx.stats.inc_value("send/attempts", result.attempts)
     outcome.pdf_omitted_at = result.pdf_location if result.pdf_omitted else None
     return outcome
 

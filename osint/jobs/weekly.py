@@ -121,7 +121,7 @@ def publish_week(
     """After collecting: build the period's report, write every format, rebuild the archive, email it."""
     settings = ctx.settings
     stats = ctx.stats
-    stats.set_value("period", [d.isoformat() for d in outcome.period])
+    stats.set_value("run/period", [d.isoformat() for d in outcome.period])
     step("building")
     layer = reviewed(ctx, *outcome.period)  # the desk's edits, if any
     report = build_report(ctx, *outcome.period, editorial=layer, now=layer.approved_at)
@@ -134,9 +134,9 @@ def publish_week(
         return
     step("writing")
     outcome.paths = write_report(ctx, report, WEEKLY_FORMATS)
-    stats.set_value("paths", [str(p) for p in outcome.paths])
+    stats.set_value("run/paths", [str(p) for p in outcome.paths])
     step("archiving")
-    outcome.archive = rebuild_archive(settings)
+    outcome.archive = rebuild_archive(settings, stats=stats)
     if not email:
         outcome.mail_skipped = "--no-email"
     elif not mail:
@@ -145,11 +145,7 @@ def publish_week(
         step("sending")
         loaded = load_report(ReportFiles.beside(outcome.paths[-1]))
         outcome.send = send_loaded(ctx, loaded, force=force, dry_run=dry_run, sleep=sleep)
-    send = outcome.send
-    stats.set_value("sent", send.sent if send else [])
-    stats.set_value("refused", dict(send.refused) if send else {})
-    stats.set_value("send_error", send.error if send else None)
-    stats.set_value("mail_skipped", outcome.mail_skipped)
+    stats.set_value("send/skipped", outcome.mail_skipped)
 
 
 def last_weekly_run(ctx: RunContext) -> datetime | None:
