@@ -27,13 +27,21 @@ from ..editorial import Applied, Edit, Op
 from ..errors import ReviewError
 from ..jobs.context import RunContext
 from ..jobs.files import write_atomically
-from ..jobs.report import PeriodEvidence, _engine, feed_coverage, period_evidence, report_filename
+from ..jobs.report import (
+    PeriodEvidence,
+    _engine,
+    feed_coverage,
+    period_evidence,
+    record_checks,
+    report_filename,
+)
 from ..jobs.review import ReviewEditorial, review_of
 from ..models import Item, Report, Sentence
 from ..periods import parse_weekday, week_containing
 from ..render import render
 from ..review import ReviewLog, ReviewState
 from ..settings import Settings
+from ..stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +165,7 @@ class DeskService:
                 engine=engine_name,
                 generated_at=when,
                 feeds=feed_coverage(self.ctx, base.period, ev),
-                stats=stats,
+                stats=record_checks(Stats(), stats),
                 considered=len(base.period.period),
             )
         )
