@@ -352,7 +352,7 @@ def _run_desks(
             progress=bar.hook,
             on_step=bar.step,
         )
-    _print_collection(outcome.collected)
+    _print_collection(outcome.collected, ctx.stats)
     delivered = True
     for result in outcome.desks:
         start, end = result.weekly.period
