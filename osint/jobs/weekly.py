@@ -129,8 +129,8 @@ def publish_week(
         # Nothing is written to the archive or sent: the draft waits for an editor.
         outcome.review = request_review(settings, report, email=mail and not dry_run, sleep=sleep)
         outcome.mail_skipped = outcome.review.describe()
-        stats.set_value("mail_skipped", outcome.mail_skipped)
-        stats.set_value("review_told", outcome.review.told)
+        stats.set_value("send/skipped", outcome.mail_skipped)
+        stats.set_value("review/told", outcome.review.told)
         return
     step("writing")
     outcome.paths = write_report(ctx, report, WEEKLY_FORMATS)
