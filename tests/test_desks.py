@@ -216,3 +216,23 @@ def test_the_scheduled_job_runs_every_desk(site: CorpusSite, tmp_path: Path) -> 
         assert len(reports) == 1, desk
         assert (tmp_path / "reports" / desk / "feed.xml").is_file()
     assert site.requests["/steppewire/feed.rss"] == 1
+
+
+def test_each_desk_mails_its_own_report_to_its_own_recipients(
+    site: CorpusSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from . import mailserver
+
+    handler = mailserver.Handler()
+    with mailserver.smtp_server(handler) as port:
+        mailserver.mail_env(monkeypatch, port, "everyone@example.org")  # the Mongolia desk names none
+        desks = _desks(site, tmp_path)
+        code, output = invoke(
+            "run", "--desks", str(desks), "--db", str(tmp_path / "osint.db"), "--week-of", "2024-10-30"
+        )
+        assert code == 0, output
+    by_subject = {r.message["Subject"]: sorted(r.rcpt_tos) for r in handler.received}
+    assert by_subject == {
+        "Mongolia Security Analysis Report: 28 October – 3 November 2024": ["everyone@example.org"],
+        "Kazakhstan Security Analysis Report: 28 October – 3 November 2024": ["kazakhstan-desk@example.org"],
+    }
