@@ -319,6 +319,7 @@ def test_hostile_title_stays_text_on_every_page(desk: Desk) -> None:
     for path in ("/", f"/reports/{PERIOD}", f"/reports/{PERIOD}/items/{item_id}", "/sources", "/audit"):
         text = desk.client.get(path).text
         assert "<script>alert" not in text and "<img src=x" not in text, path
+        assert "built-in method" not in text, path  # a template reading a dict's method
     # whatever markup the stored title kept is shown as text; the reason typed in is all markup
     assert str(escape(stored)) in desk.client.get(f"/reports/{PERIOD}/items/{item_id}").text
     assert str(escape(HOSTILE_TITLE)) in desk.client.get("/audit").text

@@ -211,7 +211,7 @@ class DeskService:
                     "last_error": st.last_error if st else None,
                     "failures": st.consecutive_failures if st else 0,
                     "last_success": st.last_success if st else None,
-                    "items": counts.get(src.name, 0),
+                    "item_count": counts.get(src.name, 0),
                 }
             )
         return rows
@@ -220,17 +220,21 @@ class DeskService:
         """Weeks that hold items, periods under review and reports written, newest first."""
         zone = self.settings.zone()
         week_end = parse_weekday(self.settings.week_end)
-        counts: dict[tuple[date, date], int] = {}
+        days: dict[date, int] = {}
         for (published,) in self.store.db.execute("SELECT published FROM items"):
             day = datetime.fromisoformat(published).astimezone(zone).date()
-            week = week_containing(day, week_end)
-            counts[week] = counts.get(week, 0) + 1
+            days[day] = days.get(day, 0) + 1
+        weeks = {week_containing(day, week_end) for day in days}
         files: dict[tuple[date, date], dict[str, int]] = {}
         for entry in scan_reports(self.settings.out):
             files[(entry.doc.period.start, entry.doc.period.end)] = entry.files
-        keys = set(counts) | set(self.log.periods()) | set(files)
+        keys = weeks | set(self.log.periods()) | set(files)
+
+        def count(s: date, e: date) -> int:
+            return sum(n for day, n in days.items() if s <= day <= e)
+
         return [
-            PeriodInfo(s, e, counts.get((s, e), 0), self.log.state(s, e), files.get((s, e), {}))
+            PeriodInfo(s, e, count(s, e), self.log.state(s, e), files.get((s, e), {}))
             for s, e in sorted(keys, reverse=True)
         ]
 
