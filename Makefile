@@ -12,7 +12,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-uti
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect bench-hosts clean
+.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect bench-hosts bench-desk clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,8 +56,12 @@ lint: setup ## ruff and mypy only
 eval: setup ## Relevance, bucket and story-clustering figures on the labelled set, against the pinned baseline
 	$(BIN)/python -m eval.sorting --check
 
-bench: setup ## Benchmarks side by side with trafilatura, written to bench/results.md (PROFILE=1: cProfile summaries)
+bench: setup ## Benchmarks side by side with trafilatura, written to bench/results.md (PROFILE=1: cProfile summaries); the desk's to bench/results-desk.md
 	$(BIN)/python -m bench.run $(if $(PROFILE),--profile)
+	$(BIN)/python -m bench.desk
+
+bench-desk: setup ## Only the review desk's speed (draft page and edit round trip, 2,000-item week), to bench/results-desk.md
+	$(BIN)/python -m bench.desk
 
 bench-collect: setup ## Only the collection benchmarks (osint collect vs trafilatura --feed), to bench/results-collect.md
 	$(BIN)/python -m bench.run --only collect,hosts --out bench/results-collect.md

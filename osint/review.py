@@ -143,6 +143,14 @@ class ReviewLog:
         ).fetchone()
         return int(row[0] or 0)
 
+    def approvals(self, start: date, end: date) -> int:
+        """How many times the period was approved (each approval is a new report)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM approvals WHERE period_start = ? AND period_end = ?",
+            (start.isoformat(), end.isoformat()),
+        ).fetchone()
+        return int(row[0])
+
     def approval(self, start: date, end: date) -> Approval | None:
         row = self.db.execute(
             "SELECT * FROM approvals WHERE period_start = ? AND period_end = ? ORDER BY id DESC LIMIT 1",

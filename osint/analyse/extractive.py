@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from ..models import (
     CalendarEvent,
+    CountryProfile,
     Development,
     Item,
     Outlook,
@@ -71,12 +73,29 @@ class ExtractiveEngine:
 
     name = "extractive"
 
-    def compose(self, ev: Evidence) -> Draft:
-        self._ev = ev
+    def __init__(self) -> None:
+        # What depends only on an item (ids name stored items, which never change) or on a
+        # story's members (a story id hashes its members' URLs) is kept between calls, so
+        # writing the draft again after the review desk moves or drops an item re-reads
+        # only what changed.
         self._cache: dict[str, list[_Candidate]] = {}
         self._norm_cache: dict[int, str] = {}
+        self._found: dict[tuple[str, int], frozenset[str]] = {}
+        self._dates: dict[tuple[str, date], list[tuple[str, date]]] = {}
+        self._matchers: dict[str, tuple[CountryProfile, TermMatcher]] = {}
         self._match_cache: dict[tuple[int, str], bool] = {}
         self._alive: list[TermMatcher] = []
+
+    def _matcher(self, name: str, build: Callable[[], TermMatcher]) -> TermMatcher:
+        """A matcher built once per profile (and kept, so what it found in a text is kept too)."""
+        kept = self._matchers.get(name)
+        if kept is None or kept[0] is not self._ev.profile:
+            kept = self._matchers[name] = (self._ev.profile, build())
+            self._alive.append(kept[1])  # its id keys the match cache: keep it alive, never reused
+        return kept[1]
+
+    def compose(self, ev: Evidence) -> Draft:
+        self._ev = ev
         stories = ev.stories
         top = stories[:MAX_DEVELOPMENTS]
         developments = [self._development(s) for s in top]
@@ -106,10 +125,22 @@ class ExtractiveEngine:
             self._norm_cache[item_id] = _norm(self._ev.items[item_id].text)
         return self._norm_cache[item_id]
 
+    def _found_in(self, table: str, matcher: TermMatcher, item: Item, what: str) -> frozenset[str]:
+        """Categories or terms (``what``) of ``matcher`` in an item's title and text, kept per item.
+
+        ``table`` names the matcher: each is built from the profile the same way every call.
+        """
+        key = (table, item.id)
+        if key not in self._found:
+            hits = matcher.find(item.title + "\n" + item.text)
+            self._found[key] = frozenset(
+                h.category if what == "category" else h.term.rstrip("*") for h in hits
+            )
+        return self._found[key]
+
     def _mentions(self, matcher: TermMatcher, text: str) -> bool:
         key = (id(matcher), text)
-        if key not in self._match_cache:
-            self._alive.append(matcher)  # a live object's id is never reused, so the key holds
+        if key not in self._match_cache:  # matchers are kept (``_matcher``): an id is never reused
             self._match_cache[key] = bool(matcher.find(text))
         return self._match_cache[key]
 
@@ -213,9 +244,12 @@ class ExtractiveEngine:
         named: dict[str, set[str]] = {}  # story id -> counterparts its quoted items name at all
         for story in stories:
             items = [self._ev.items[i] for i in story.item_ids if i not in story.copies][:MAX_ITEMS_QUOTED]
-            named[story.id] = {h.category for i in items for h in anyone.find(i.title + "\n" + i.text)}
+            named[story.id] = {
+                c for i in items for c in self._found_in("counterparts", anyone, i, "category")
+            }
         for key, cp in profile.counterparts.items():
-            matcher = TermMatcher((t, key, 1.0) for terms in cp.terms.values() for t in terms)
+            terms = [(t, key, 1.0) for ts in cp.terms.values() for t in ts]
+            matcher = self._matcher(f"counterpart:{key}", partial(TermMatcher, terms))
             sentences: list[Sentence] = []
             for story in stories:
                 if not {"diplomacy", "economy"} & set(story.buckets) or key not in named[story.id]:
@@ -254,7 +288,7 @@ class ExtractiveEngine:
 
     def _outlook(self, stories: Sequence[Story]) -> Outlook:
         flashpoints: list[Sentence] = []
-        risk = self._risk_matcher()
+        risk = self._matcher("risk", self._risk_matcher)
         for story in stories:
             if "security" in story.buckets[:1]:
                 flashpoints.extend(self._pick(story, 1, must=risk))
@@ -273,7 +307,10 @@ class ExtractiveEngine:
         events: dict[tuple[date, str], CalendarEvent] = {}
         for story in stories[:CALENDAR_STORIES]:
             for cand in self._candidates(story):
-                for when, key in future_dates(cand.text, self._ev.end):
+                dated = self._dates.get((cand.text, self._ev.end))
+                if dated is None:
+                    dated = self._dates[(cand.text, self._ev.end)] = future_dates(cand.text, self._ev.end)
+                for when, key in dated:
                     k = (key, story.id)
                     if k in events:
                         continue
@@ -340,7 +377,7 @@ class ExtractiveEngine:
         def counts(items: Iterable[Item]) -> Counter[str]:
             c: Counter[str] = Counter()
             for item in items:
-                c.update({h.term.rstrip("*") for h in matcher.find(item.title + "\n" + item.text)})
+                c.update(self._found_in("indicators", matcher, item, "term"))
             return c
 
         now = counts(self._ev.items.values())
@@ -458,9 +495,7 @@ def future_dates(text: str, after: date) -> list[tuple[str, date]]:
             if not (after < day <= date(after.year + 1, after.month, min(after.day, 28))):
                 continue
             label = (
-                f"{MONTH_NAMES[month - 1]} {day.day}, {year}"
-                if day_s
-                else f"{MONTH_NAMES[month - 1]} {year}"
+                f"{MONTH_NAMES[month - 1]} {day.day}, {year}" if day_s else f"{MONTH_NAMES[month - 1]} {year}"
             )
             found.setdefault(day, label)
     grouped: dict[str, date] = defaultdict(lambda: date.max)

@@ -118,9 +118,11 @@ class DeskService:
         self.settings = ctx.settings
         self.store = ctx.store
         self.log = ReviewLog(self.store)
-        self._engine = engine or (lambda c: _engine(c.settings.engine, c))
+        self._make_engine = engine or (lambda c: _engine(c.settings.engine, c))
+        self._engine: Engine | None = None
         self._clock = clock
         self._bases: dict[tuple[date, date, int | None], Base] = {}
+        self._views: dict[tuple[date, date, int, int, int], DraftView] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -140,15 +142,28 @@ class DeskService:
         return cached
 
     def draft(self, start: date, end: date) -> DraftView:
-        """The period's draft with every live edit applied (approved: as approved)."""
+        """The period's draft with every live edit applied (approved: as approved).
+
+        Kept until the period's review record or the store changes; a draft's
+        ``generated_at`` is when it was last written (an approved one's, its approval).
+        """
         if end < start:
             raise ReviewError(f"period {start}_{end} ends before it starts")
+        key = (start, end, self.log.revision(start, end), self.log.approvals(start, end), self.data_version())
+        if key not in self._views:
+            self._views = {k: v for k, v in self._views.items() if k[:2] != (start, end)}
+            self._views[key] = self._build(start, end)
+        return self._views[key]
+
+    def _build(self, start: date, end: date) -> DraftView:
         layer = ReviewEditorial(self.log, start, end)
         base = self.base(start, end, layer.last_item)
         ev_ops = tuple(e.id for e in layer.edits if e.op.op in editorial.EVIDENCE_OPS)
         if ev_ops not in base.composed:
             ev = layer.evidence(base.period.evidence)
-            engine = self._engine(self.ctx)
+            if self._engine is None:  # one engine for the desk's life: it keeps what it read per item
+                self._engine = self._make_engine(self.ctx)
+            engine = self._engine
             verified, stats = verify_draft(engine.compose(ev), ev)
             if len(base.composed) > 8:
                 base.composed.clear()

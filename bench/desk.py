@@ -1,0 +1,167 @@
+"""The review desk's speed: a week of 2,000 items, its draft page and an edit's round trip.
+
+``python -m bench.desk`` (``make bench`` runs it after the other benchmarks) fills a
+store with the same synthetic week as the report benchmark, classifies it as ``osint
+collect`` would (untimed), then drives the desk in-process (Starlette's TestClient: the
+time is the server's, with no network) and writes ``bench/results-desk.md``:
+
+- the draft page, first (sorting the week into stories, writing the draft) and again
+  (the sorted week kept: what an analyst waits for after opening it once);
+- an edit's round trip: the POST of an edit to the wording or order (rename), and of an
+  edit to the evidence (exclude an item), each followed by the draft page it changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .steps import REPORT_WEEK, REPORT_ZONE, fill_store, synthetic_pieces
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT / "bench" / "results-desk.md"
+PAGE_GOAL = 1.0
+EDIT_GOAL = 0.3
+WORDS = ("once", "again", "anew", "afresh", "later", "still", "yet")
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def run(items: int, seed: int, repeat: int) -> dict[str, Any]:
+    from starlette.testclient import TestClient
+
+    from osint.desk.app import create_app
+    from osint.desk.users import Users
+    from osint.jobs.context import RunContext
+    from osint.jobs.report import build_report
+    from osint.settings import Settings
+    from osint.store import Store
+
+    zone = ZoneInfo(REPORT_ZONE)
+    first, last = REPORT_WEEK
+    period = f"{first.isoformat()}_{last.isoformat()}"
+    with tempfile.TemporaryDirectory(prefix="osint-bench-desk-") as tmp:
+        db, feeds = Path(tmp) / "bench.db", Path(tmp) / "feeds.yaml"
+        fill_store(db, feeds, synthetic_pieces(items, seed, datetime.combine(first, datetime.min.time(), zone), 7))
+        settings = Settings(db=db, feeds=feeds, timezone=REPORT_ZONE, out=Path(tmp) / "reports")
+        with RunContext(settings) as ctx:
+            build_report(ctx, first, last)  # classifies and stores the decisions, as a collect does
+        with Store.open(db) as store:
+            token = Users(store).add("bench", "editor", "bench password") and Users(store).new_token("bench")
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(create_app(settings)) as client:
+            client.headers.update(headers)
+
+            def page() -> None:
+                r = client.get(f"/reports/{period}")
+                assert r.status_code == 200, r.text[:300]
+
+            def api_get() -> dict[str, Any]:
+                r = client.get(f"/api/reports/{period}")
+                assert r.status_code == 200, r.text[:300]
+                data = r.json()
+                assert isinstance(data, dict)
+                return data
+
+            first_page = _timed(page)
+            warm = [_timed(page) for _ in range(repeat)]
+            doc = api_get()
+            devs = doc["developments"]
+            assert isinstance(devs, list) and devs
+            renames, after_rename, excludes, after_exclude = [], [], [], []
+            urls = [i["url"] for i in doc["items"]]
+            for n in range(repeat):
+
+                def edit(op: dict[str, object]) -> None:
+                    r = client.post(f"/api/reports/{period}/edits", json={"edits": [op]})
+                    assert r.status_code == 200, r.text[:300]
+
+                title = f"Renamed {WORDS[n % len(WORDS)]}"  # no digits: a number must be in the sources
+                renames.append(
+                    _timed(partial(edit, {"op": "rename_development", "development": 0, "title": title}))
+                )
+                after_rename.append(_timed(page))
+                url = urls[n]
+                excludes.append(_timed(partial(edit, {"op": "exclude_item", "url": url, "reason": "bench"})))
+                after_exclude.append(_timed(page))
+            size = len(client.get(f"/reports/{period}").content)
+    return {
+        "items": items,
+        "relevant": len(doc["items"]),
+        "stories": doc["coverage"]["stories"],
+        "page_bytes": size,
+        "first_page_s": first_page,
+        "warm_page_s": statistics.median(warm),
+        "rename_s": statistics.median(renames),
+        "page_after_rename_s": statistics.median(after_rename),
+        "exclude_s": statistics.median(excludes),
+        "page_after_exclude_s": statistics.median(after_exclude),
+        "repeat": repeat,
+    }
+
+
+def _goal(value: float, goal: float) -> str:
+    return "**met**" if value < goal else "**not met**"
+
+
+def render(f: dict[str, Any]) -> str:
+    def s(key: str) -> float:
+        value = f[key]
+        assert isinstance(value, float)
+        return value
+
+    lines = [
+        "# Review desk benchmark",
+        "",
+        f"`python -m bench.desk` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: a week of "
+        f"{f['items']:,} synthetic items ({f['relevant']:,} relevant, {f['stories']} stories), the desk "
+        "driven in-process (server time, no network); medians of "
+        f"{f['repeat']} runs except the first page. The draft page is {int(f['page_bytes']) // 1024} KB.",
+        "",
+        "| step | seconds | goal | |",
+        "| --- | ---: | ---: | --- |",
+        f"| draft page, first time (sorts the week into stories and writes the draft) | {s('first_page_s'):.2f} | | |",
+        f"| draft page, the sorted week kept | {s('warm_page_s'):.3f} | < {PAGE_GOAL:g} | {_goal(s('warm_page_s'), PAGE_GOAL)} |",
+        f"| edit round trip: rename a development (POST) | {s('rename_s'):.3f} | < {EDIT_GOAL:g} | {_goal(s('rename_s'), EDIT_GOAL)} |",
+        f"| the draft page after that rename | {s('page_after_rename_s'):.3f} | < {PAGE_GOAL:g} | {_goal(s('page_after_rename_s'), PAGE_GOAL)} |",
+        f"| edit round trip: exclude an item (POST) | {s('exclude_s'):.3f} | < {EDIT_GOAL:g} | {_goal(s('exclude_s'), EDIT_GOAL)} |",
+        f"| the draft page after that exclusion (the engine writes the draft again) | {s('page_after_exclude_s'):.3f} | < {PAGE_GOAL:g} | {_goal(s('page_after_exclude_s'), PAGE_GOAL)} |",
+        f"| a form's round trip in the browser, rename: POST and the page it returns to | {s('rename_s') + s('page_after_rename_s'):.3f} | < {EDIT_GOAL:g} | {_goal(s('rename_s') + s('page_after_rename_s'), EDIT_GOAL)} |",
+        f"| the same, exclude an item | {s('exclude_s') + s('page_after_exclude_s'):.3f} | < {EDIT_GOAL:g} | {_goal(s('exclude_s') + s('page_after_exclude_s'), EDIT_GOAL)} |",
+        "",
+        "An edit's POST (the API's round trip) checks the edit against the current draft (kept) and stores it. Edits to wording and "
+        "order re-apply the layer to the kept verified draft; an edit to the evidence (exclude, merge, move, "
+        "bucket) makes the engine write the draft again from the kept stories, which the page after it pays for.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The review desk's speed on a week of N items.")
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    text = render(run(args.items, args.seed, args.repeat))
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
