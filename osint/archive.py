@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from .models import Report
-from .render import environment, safe_url
 from .stats import Stats
+from .templating import environment, safe_url
 from .text import strip_controls
 
 log = logging.getLogger(__name__)

@@ -38,9 +38,9 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, DeliveryError
 from .models import Report
-from .render import environment
 from .retry import RetryPolicy
 from .settings import Settings
+from .templating import environment
 from .text import has_controls, strip_controls
 
 log = logging.getLogger(__name__)

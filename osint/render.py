@@ -1,97 +1,25 @@
 """One :class:`Report` -> HTML, PDF, Markdown and JSON.
 
-Web text is data in every format: Jinja2 autoescapes every HTML template (by our own
-rule, because ``select_autoescape()`` would not escape a file named ``*.html.j2``),
-Markdown gets its own escaping, links are emitted only for http(s) URLs, and the PDF
+Web text is data in every format: the templates' environment (:mod:`osint.templating`)
+autoescapes HTML, escapes Markdown and emits links only for http(s) URLs, and the PDF
 is rendered with a URL fetcher that reads nothing but ``data:`` URLs and the project's
 own template assets, so no local file or internal address can end up in a PDF.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
-from markupsafe import Markup, escape
 
 from .errors import ReportError
-from .models import BUCKETS, Report, Sentence
+from .models import BUCKETS, Report
+from .templating import BUCKET_LABELS, environment
 
 FORMATS = ("html", "pdf", "md", "json")
-BUCKET_LABELS = {
-    "security": "Security",
-    "economy": "Economy",
-    "diplomacy": "Diplomacy",
-    "defense": "Defense",
-}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~])")
-
-
-def _autoescape(name: str | None) -> bool:
-    """Escape everything except the plain-text and Markdown templates."""
-    return not (name or "").endswith((".md.j2", ".txt.j2"))
-
-
-def md_escape(value: object) -> str:
-    """Text safe to put in Markdown: no markup, links, headings or HTML survive from it."""
-    text = " ".join(str(value).split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1. x" would start a list
-    return re.sub(r"^([-+=])", r"\\\1", text)
-
-
-def safe_url(value: object) -> str:
-    """The URL when it is http(s), else an inert fragment."""
-    url = str(value).strip()
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return "#"
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
-
-
-def _cite_html(sentence: Sentence) -> Markup:
-    """A sentence with its citations linked to the annex; an assessment labelled and set apart."""
-    parts = [Markup('<a class="cite" href="#ref-{n}">{n}</a>').format(n=n) for n in sentence.citations]
-    cited = Markup('{text} <span class="cites">[{refs}]</span>').format(
-        text=escape(sentence.text), refs=Markup(", ").join(parts)
-    )
-    if not sentence.label:
-        return cited
-    labelled = '<span class="assessment"><span class="assessment-label">{label}:</span> {cited}</span>'
-    return Markup(labelled).format(label=sentence.label, cited=cited)
-
-
-def _cite_md(sentence: Sentence) -> str:
-    refs = ", ".join(str(n) for n in sentence.citations)
-    head = f"*{md_escape(sentence.label)}:* " if sentence.label else ""
-    return f"{head}{md_escape(sentence.text)} \\[{refs}\\]"
-
-
-def _fmt_day(value: Any) -> str:
-    return f"{value:%B} {value.day}, {value:%Y}"
-
-
-def environment(templates_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=_autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = md_escape
-    env.filters["url"] = safe_url
-    env.filters["cite_html"] = _cite_html
-    env.filters["cite_md"] = _cite_md
-    env.filters["day"] = _fmt_day
-    env.globals["bucket_labels"] = BUCKET_LABELS
-    return env
-
-
 def _context(report: Report, zone: ZoneInfo) -> dict[str, Any]:
     groups: dict[str, list[Any]] = {b: [] for b in BUCKETS}
     groups["other"] = []

@@ -27,8 +27,9 @@ from osint.models import (
     Sections,
     Sentence,
 )
-from osint.render import _autoescape, md_escape, render, safe_url
+from osint.render import render
 from osint.settings import PROJECT_ROOT, Settings
+from osint.templating import autoescape, md_escape, safe_url
 
 from .conftest import DemoRun
 
@@ -111,8 +112,8 @@ def hostile_report(tmp_path: Path) -> Report:
 
 
 def test_autoescape_applies_to_our_template_names() -> None:
-    assert _autoescape("report.html.j2") and _autoescape("email.html.j2") and _autoescape("feed.xml.j2")
-    assert not _autoescape("report.md.j2")
+    assert autoescape("report.html.j2") and autoescape("email.html.j2") and autoescape("feed.xml.j2")
+    assert not autoescape("report.md.j2")
 
 
 def test_html_keeps_hostile_text_inert(tmp_path: Path) -> None:

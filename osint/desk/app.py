@@ -26,9 +26,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..jobs.context import RunContext
-from ..render import environment
 from ..settings import Settings
 from ..store import Store
+from ..templating import environment
 from . import api, pages
 from .auth import Denied, Throttle
 from .context import Desk, desk_of
