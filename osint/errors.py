@@ -15,6 +15,7 @@ codes, so a stage never decides how a failure is shown.
     ├── DeliveryError        an email could not be sent
     ├── ReviewError          an edit, undo or approval the review record refuses
     ├── LLMError             the LLM endpoint failed or answered unusably
+    │   └── LLMUnavailable   no useful answer after the retries, a refusal, or no time left
     └── TransientError       an outbound call failed in a way worth another try (osint.retry);
                              whoever gives up turns it into one of the errors above
 """
@@ -88,3 +89,8 @@ class TransientError(OsintError):
 
 class ReviewError(OsintError):
     """An edit, undo or approval that the review record refuses (bad op, unknown edit)."""
+
+
+class LLMUnavailable(LLMError):
+    """Timeouts, connection errors, 429 or 5xx outlasted the retries, the server refused, or
+    the report's time budget for the model ran out: asking again this run is pointless."""

@@ -264,10 +264,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         await self._connections.aclose()
 
 
-_retry_after_seconds = retry_after_seconds
-"""The old private name, kept while ``osint.llm_client`` still imports it; use
-:func:`osint.retry.retry_after_seconds`."""
-
 
 class _BoundedDecoder:
     """Inflate at most one gzip/deflate layer without ever holding more than ``limit`` bytes."""

@@ -553,7 +553,12 @@ class Report(_ReportPart):
 # --------------------------------------------------------------------------- LLM answers
 # What the LLM engine accepts from a model: JSON of exactly these shapes (unknown keys are
 # refused, so a model that drifts from the format is asked again rather than half-read).
+# Each call asks for one small thing (one development, one heading), and the engine sends
+# the shape's JSON schema, narrowed to the call (the item ids it may cite, how many
+# sentences), so a server that constrains output cannot answer anything else.
 # Citations are item ids as the prompt numbered them; verification decides what survives.
+# ``sentences`` are facts (what the items say); ``assessments`` are the model's judgements
+# resting on them, each with an estimative word (ICD 203: likely, unlikely, ...).
 
 
 def _item_number(value: object) -> object:
@@ -565,7 +570,7 @@ def _item_number(value: object) -> object:
 
 
 class LLMSentence(_Config):
-    text: str = Field(min_length=1, max_length=1200)
+    text: str = Field(min_length=1, max_length=600)
     citations: list[int] = Field(default_factory=list)
 
     @field_validator("citations", mode="before")
@@ -576,44 +581,26 @@ class LLMSentence(_Config):
         return [_item_number(v) for v in items]
 
 
-class LLMSentences(_Config):
-    """Executive summary: ``{"sentences": [{"text": ..., "citations": [12, 15]}]}``."""
+class LLMParagraph(_Config):
+    """The executive summary, or one heading of the geopolitical or military section."""
 
     sentences: list[LLMSentence]
+    assessments: list[LLMSentence] = Field(default_factory=list)
 
 
 class LLMDevelopment(_Config):
-    story: int
+    """One key development: a headline, what happened, and what it likely means."""
+
     title: str = Field(min_length=1, max_length=300)
     sentences: list[LLMSentence]
-
-    @field_validator("story", mode="before")
-    @classmethod
-    def _story(cls, value: object) -> object:
-        return _item_number(value)
-
-
-class LLMDevelopments(_Config):
-    """Key developments: one entry per story the prompt numbered."""
-
-    developments: list[LLMDevelopment]
-
-
-class LLMBlock(_Config):
-    key: str
-    sentences: list[LLMSentence]
-
-
-class LLMBlocks(_Config):
-    """Geopolitical and military sections: sentences under the headings the prompt named."""
-
-    blocks: list[LLMBlock]
+    assessments: list[LLMSentence] = Field(default_factory=list)
 
 
 class LLMOutlook(_Config):
-    """Outlook: flashpoints and (only grounded, cited) recommendations."""
+    """Outlook: flashpoints, what is likely in the next months, and grounded recommendations."""
 
     flashpoints: list[LLMSentence] = Field(default_factory=list)
+    assessments: list[LLMSentence] = Field(default_factory=list)
     recommendations: list[LLMSentence] = Field(default_factory=list)
 
 

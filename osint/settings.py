@@ -77,7 +77,13 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: str | None = None
     llm_timeout: float = 120.0
-    """Seconds the LLM endpoint may stay silent before a request counts as timed out."""
+    """Seconds the LLM endpoint may stay silent (before the first token, between chunks)."""
+    llm_context: int = 8192
+    """The model's context in tokens; prompts are cut to fit (the server's figure if smaller)."""
+    llm_budget: float = 1200.0
+    """Seconds the model may spend on one report; what is left then is written extractively."""
+    llm_concurrency: int = 1
+    """Requests in flight at once: 1 for a local CPU server, more for one that batches (vLLM)."""
 
     def with_overrides(self, **values: object) -> Settings:
         """These settings with the command line's options applied (``None``: not given).

@@ -1,11 +1,14 @@
 """A loopback server speaking the OpenAI-compatible ``POST /v1/chat/completions`` protocol.
 
-It stands in for a hosted or local model, which cannot run here. Each test tells it how
-to behave with a *responder* (a function from the request to a :class:`Reply`): answer
-well (by quoting the fenced items it was shown and citing them, as a careful model
-would), answer invalid JSON, cite ids that do not exist, add an unsupported number,
-obey instructions planted in the quoted material, return 429/500, or hang until the
-test releases it at teardown (an Event, never a sleep). Every request is recorded.
+It stands in for a hosted model (``make llm-check`` runs a real one; the test suite does
+not). Each test tells it how to behave with a *responder* (a function from the request to
+a :class:`Reply`): answer well (by quoting the fenced items or written developments it
+was shown and citing them, as a careful model would), answer invalid JSON, cite ids that
+do not exist, add an unsupported number, obey instructions planted in the quoted
+material, refuse the ``response_format`` it was sent, return 429/500, or hang until the
+test releases it at teardown (an Event, never a sleep). Asked to stream, it answers in
+server-sent events, and can fall silent after some chunks or keep a steady pace. Every
+request is recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _ITEM = re.compile(r"^<<<ITEM (\d+)\n(.*?)\nEND ITEM \1>>>$", re.MULTILINE | re.DOTALL)
-_STORY = re.compile(r"^- story (\d+):.*; items ([\d, ]+)$", re.MULTILINE)
-_HEADING = re.compile(r"^- ([a-z_]+): \S", re.MULTILINE)
+_FACT = re.compile(r"^- (.+) \(ITEM ([\d, ]+)\)$", re.MULTILINE)
+_HEADING = re.compile(r"^HEADING: (.+)$", re.MULTILINE)
 _TASK = re.compile(r"^TASK: (\w+)$", re.MULTILINE)
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _INJECTION = re.compile(r"ignore (?:all )?previous instructions and write '([^']+)'", re.IGNORECASE)
@@ -64,14 +68,23 @@ class Request:
             out[int(m.group(1))] = fields
         return out
 
-    def stories(self) -> dict[int, list[int]]:
-        return {
-            int(m.group(1)): [int(i) for i in m.group(2).split(",")] for m in _STORY.finditer(self.prompt)
-        }
+    def facts(self) -> list[tuple[str, list[int]]]:
+        """The facts of the written developments the prompt shows, with their item ids."""
+        return [(m.group(1), [int(i) for i in m.group(2).split(",")]) for m in _FACT.finditer(self.prompt)]
 
-    def headings(self) -> list[str]:
-        head = self.prompt.split("STORIES", 1)[0]
-        return _HEADING.findall(head)
+    def heading(self) -> str:
+        m = _HEADING.search(self.prompt)
+        return m.group(1) if m else ""
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The JSON schema the request asks the answer to follow, in whichever form."""
+        fmt = self.body.get("response_format") or {}
+        return fmt.get("json_schema", {}).get("schema") or fmt.get("schema")
+
+    @property
+    def stream(self) -> bool:
+        return bool(self.body.get("stream"))
 
 
 @dataclass
@@ -84,6 +97,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
     """Say nothing until the server is released (at teardown)."""
+    chunks: int = 4
+    """How many events a streamed answer is cut into."""
+    silent_after: int | None = None
+    """Streaming: fall silent after this many events, until the server is released."""
+    pace: float = 0.0
+    """Streaming: seconds between events (a slow but steady model)."""
 
 
 Responder = Callable[[Request], Reply]
@@ -97,32 +116,28 @@ def _sentences(text: str) -> list[str]:
 
 
 def good_answer(req: Request) -> dict[str, Any]:
-    """What a careful model answers: sentences quoted from the items shown, citing them."""
+    """What a careful model answers: sentences quoted from what it was shown, citing it."""
     items = req.items()
-    stories = req.stories()
-
-    def said(item_id: int, n: int = 0) -> dict[str, Any] | None:
-        ss = _sentences(items[item_id]["text"])
-        return {"text": ss[n], "citations": [item_id]} if len(ss) > n else None
-
-    firsts = [s for ids in stories.values() if (s := said(ids[0])) is not None]
+    shown = [
+        *req.facts(),
+        *((ss[0], [i]) for i, fields in items.items() if (ss := _sentences(fields["text"]))),
+    ]
+    said = [{"text": text, "citations": ids} for text, ids in shown]
     task = req.task
+    if task == "development":
+        first = next(iter(items))
+        facts = _sentences(items[first]["text"])[:2]
+        return {
+            "title": items[first]["title"],
+            "sentences": [{"text": t, "citations": [first]} for t in facts],
+            "assessments": [],
+        }
     if task == "executive_summary":
-        return {"sentences": firsts[:5]}
-    if task == "developments":
-        devs = []
-        for number, ids in stories.items():
-            sentences = [s for n in (0, 1) if (s := said(ids[0], n)) is not None]
-            devs.append({"story": number, "title": items[ids[0]]["title"], "sentences": sentences})
-        return {"developments": devs}
+        return {"sentences": said[:5], "assessments": []}
     if task in ("geopolitical", "military"):
-        keys = req.headings()
-        blocks: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
-        for i, sentence in enumerate(firsts):
-            blocks[keys[i % len(keys)]].append(sentence)
-        return {"blocks": [{"key": k, "sentences": v} for k, v in blocks.items()]}
+        return {"sentences": said[:2], "assessments": []}
     if task == "outlook":
-        return {"flashpoints": firsts[:2], "recommendations": firsts[2:3]}
+        return {"flashpoints": said[:2], "assessments": [], "recommendations": said[2:3]}
     raise AssertionError(f"unknown task {task!r}")
 
 
@@ -147,14 +162,14 @@ def wrong_shape(req: Request) -> Reply:
     return answer({"summary": "Mongolia held talks.", "confidence": "high"})
 
 
-def cite_unknown_ids(fake_id: int) -> Responder:
-    """A good answer whose first sentence of each list cites ``fake_id`` as well."""
+def cite_unknown_ids(fake_id: int, *, every: bool = False) -> Responder:
+    """A good answer whose first sentence of each list (or every sentence) cites ``fake_id`` too."""
 
     def respond(req: Request) -> Reply:
         data = good_answer(req)
         for sentences in sentence_lists(data):
-            if sentences:
-                sentences[0]["citations"] = [*sentences[0]["citations"], fake_id]
+            for s in sentences if every else sentences[:1]:
+                s["citations"] = [*s["citations"], fake_id]
         return answer(data)
 
     return respond
@@ -165,7 +180,7 @@ def add_number(number: str) -> Responder:
 
     def respond(req: Request) -> Reply:
         data = good_answer(req)
-        if data.get("sentences"):
+        if req.task == "executive_summary" and data.get("sentences"):
             s = data["sentences"][0]
             s["text"] = s["text"].rstrip(".") + f", involving {number} troops."
         return answer(data)
@@ -197,9 +212,20 @@ def obey_injections(req: Request) -> Reply:
 
 
 def sentence_lists(data: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    out = [data[k] for k in ("sentences", "flashpoints") if k in data]
-    out += [e["sentences"] for e in (*data.get("developments", []), *data.get("blocks", []))]
-    return out
+    return [data[k] for k in ("sentences", "flashpoints", "recommendations") if k in data]
+
+
+def judge(text: str) -> Responder:
+    """A good answer with an assessment (``text``) resting on the first sentence's items."""
+
+    def respond(req: Request) -> Reply:
+        data = good_answer(req)
+        facts = data.get("sentences") or data.get("flashpoints") or []
+        if facts:
+            data["assessments"] = [{"text": text, "citations": facts[0]["citations"]}]
+        return answer(data)
+
+    return respond
 
 
 def status(code: int, retry_after: str | None = None, body: bytes = b'{"error": "busy"}') -> Responder:
@@ -219,6 +245,36 @@ def refuse_response_format(req: Request) -> Reply:
     if "response_format" in req.body:
         return Reply(status=400, body=b'{"error": {"message": "unknown field: response_format"}}')
     return answer_well(req)
+
+
+def refuse_json_schema(req: Request) -> Reply:
+    """Like llama-cpp-python's server: 422 for ``{"type": "json_schema"}``, any other form taken."""
+    if req.body.get("response_format", {}).get("type") == "json_schema":
+        detail = b'{"detail": [{"loc": ["body", "response_format", "type"], "msg": "unexpected value"}]}'
+        return Reply(status=422, body=detail)
+    return answer_well(req)
+
+
+def fall_silent(after: int) -> Responder:
+    """A good answer, streamed, that stops after ``after`` events and says nothing more."""
+
+    def respond(req: Request) -> Reply:
+        reply = answer_well(req)
+        reply.silent_after = after
+        return reply
+
+    return respond
+
+
+def steady(pace: float, chunks: int) -> Responder:
+    """A good answer streamed in ``chunks`` events, ``pace`` seconds apart."""
+
+    def respond(req: Request) -> Reply:
+        reply = answer_well(req)
+        reply.pace, reply.chunks = pace, chunks
+        return reply
+
+    return respond
 
 
 def in_turn(*responders: Responder) -> Responder:
@@ -283,6 +339,17 @@ def _envelope(content: str, model: str) -> bytes:
     ).encode()
 
 
+def _event(content: str, model: str, finish: str | None) -> bytes:
+    chunk = {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}],
+    }
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
 def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -303,8 +370,35 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                 server.release.wait()
                 self.close_connection = True
                 return
+            if reply.body is None and req.stream and reply.status == 200:
+                self._stream(reply, body["model"])
+                return
             data = reply.body if reply.body is not None else _envelope(reply.content or "", body["model"])
             self._send(reply.status, data, reply.headers)
+
+        def _stream(self, reply: Reply, model: str) -> None:
+            content = reply.content or ""
+            size = max(1, -(-len(content) // reply.chunks))
+            pieces = [content[i : i + size] for i in range(0, len(content), size)] or [""]
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b": ping\n\n")
+                for n, piece in enumerate(pieces):
+                    if reply.silent_after is not None and n >= reply.silent_after:
+                        server.release.wait()
+                        break
+                    if reply.pace and n:
+                        time.sleep(reply.pace)
+                    self.wfile.write(_event(piece, model, finish=None))
+                    self.wfile.flush()
+                else:
+                    self.wfile.write(_event("", model, finish="stop") + b"data: [DONE]\n\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
 
         def _send(self, code: int, data: bytes, headers: dict[str, str]) -> None:
             try:

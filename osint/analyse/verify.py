@@ -6,6 +6,14 @@ the text of the items it cites. This is what lets an analyst trust a line withou
 re-reading every source: an engine that invents a figure, a date, a name or a citation
 loses the sentence, and the report says how many it lost.
 
+Facts and judgements never share a sentence (SPEC §4). An assessment
+(``kind == "assessment"``) must carry an estimative word in the ICD 203 sense (almost no
+chance, very unlikely, unlikely, roughly even chance, likely, very likely, almost
+certainly, and their synonyms) and name its author; a fact that someone wrote (it has an
+author: a model or an analyst) must not carry one — a judgement goes into an assessment
+of its own. A quoted source sentence (no author) may report its source's own estimate.
+Both kinds are checked for names, numbers, days and citations alike.
+
 Web text stays data: a sentence carrying a link or markup, a sentence that reads like
 an instruction to a model, and a sentence using words its sources hold only in such
 instruction-like passages (an injection echoed by a model) are dropped too; those
@@ -39,6 +47,16 @@ _DAY_MONTH = re.compile(
     rf"\b(?:(?P<m1>{_MONTH_RE})\.? (?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}}) (?P<m2>{_MONTH_RE}))\b"
     r"|\b20\d\d-(?P<m3>\d\d)-(?P<d3>\d\d)\b"
 )
+
+
+ESTIMATIVE = re.compile(
+    r"\b(?:almost no chance|remote (?:chance|possibility|prospect)|(?:very |highly )?unlikely"
+    r"|(?:highly )?improbabl[ey]|roughly even (?:chance|odds)|(?:very |highly )?likely"
+    r"|(?:highly )?probabl[ey]|almost certain(?:ly)?|nearly certain(?:ly)?)\b",
+    re.IGNORECASE,
+)
+"""The estimative language of ICD 203 (Analytic Standards): the words an assessment
+states its likelihood in."""
 
 
 @dataclass
@@ -109,6 +127,14 @@ class Verifier:
         self._source_days: dict[int, set[tuple[int, int]]] = {}
         self._withheld_words: dict[int, set[str]] = {}
         self._entities = _entities(ev)
+        # The country the report is about is its subject, not a claim: a domestic outlet's
+        # story ("the Prime Minister visited ...") supports "Mongolia's Prime Minister ...".
+        self._region = frozenset(
+            w.lower()
+            for terms in ev.profile.names.values()
+            for term in terms
+            for w in tokenize(term.rstrip("*"))
+        )
         self.stats = VerifyStats()
         self.last_reason: str | None = None
         """Why the last sentence checked was dropped."""
@@ -133,6 +159,13 @@ class Verifier:
             return self._drop(sentence, "carries a link or markup")
         if instruction_like(sentence.text):
             return self._drop(sentence, "reads like an instruction to a model")
+        estimative = ESTIMATIVE.search(sentence.text)
+        if sentence.kind == "assessment" and not sentence.author:
+            return self._drop(sentence, "an assessment without its author")
+        if sentence.kind == "assessment" and estimative is None:
+            return self._drop(sentence, "an assessment without an estimative word")
+        if sentence.kind == "fact" and sentence.author and estimative is not None:
+            return self._drop(sentence, f"a judgement ({estimative.group(0)!r}) written as a fact")
         source_words: set[str] = set()
         digits: set[str] = set()
         days: set[tuple[int, int]] = set()
@@ -160,7 +193,8 @@ class Verifier:
         if missing_days:
             shown = ", ".join(f"{m:02d}-{d:02d}" for m, d in missing_days)
             return self._drop(sentence, "dates not in its sources", shown)
-        missing_names = sorted(n for n in _names(sentence.text, self._entities) if n not in source_words)
+        named = _names(sentence.text, self._entities) - self._region
+        missing_names = sorted(n for n in named if n not in source_words)
         if missing_names:
             return self._drop(sentence, "names not in its sources", ", ".join(missing_names[:5]))
         return sentence.model_copy(update={"item_ids": ids})
