@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
     db = PROJECT_ROOT / "data" / f"{name}.db"
+    db.parent.mkdir(parents=True, exist_ok=True)  # data/ is not in git: a fresh clone has none
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with serve_corpus(root / "site") as site:
