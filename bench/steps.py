@@ -95,7 +95,7 @@ def step_sort(n: int, seed: int) -> dict[str, object]:
     t3 = time.perf_counter()
     rss_classified = _rss_kb()
     relevant = [i for i in classified if i.classification is not None and i.classification.relevant]
-    stories = build_stories(relevant)
+    stories = build_stories(relevant, classifier.profile)
     t4 = time.perf_counter()
     return {
         "items": len(items),

@@ -137,7 +137,7 @@ def evaluate_week(
             period.append(item)
         elif lo - timedelta(weeks=PREVIOUS_WEEKS) <= when < lo:
             previous.append(item)
-    stories = link_history(build_stories(period), {i.id: i for i in period}, previous)
+    stories = link_history(build_stories(period, classifier.profile), {i.id: i for i in period}, previous)
     ev = Evidence(
         profile=classifier.profile,
         start=start,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -27,7 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-from .models import BUCKETS, Bucket, Item, Story
+from .models import BUCKETS, Bucket, CountryProfile, Item, Story
+from .terms import TermMatcher
 from .text import content_words, dot, language_of, tfidf, tokenize
 
 SHINGLE = 5
@@ -40,6 +42,10 @@ ANCHOR_SCALE = 3.0
 # story of a week would be one story. Across languages the names are all there is.
 SAME_LANGUAGE_ANCHOR = 0.15
 AVERAGE_LINK = 0.5
+# Across languages the anchors are all there is: two reports are joined by their own
+# likeness only when they share at least this many people, places, topics or figures (a
+# kind of event aside); a closer pair can still bring them together.
+CROSS_LANGUAGE_SHARED = 2
 TITLE_FREE_COSINE = 0.30
 ANCHOR_STEM = 5
 STORY_WINDOW = timedelta(days=3)
@@ -47,7 +53,15 @@ TOP_TERMS = 12
 VECTOR_TERMS = 64
 MAX_POSTINGS = 60
 LEAD_WORDS = 120
+LEAD_CHARS = 240  # the lead of a text without spaces (Chinese)
+EVENT = "event:"
+# Two items whose headlines announce different kinds of event (the visit, the agreement
+# signed during it) join only if they are this much closer than the threshold asks.
+OTHER_EVENT_FACTOR = 0.35
+_DIGITS = re.compile(r"(?<!\d)\d{2,}(?!\d)")
+_CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
+
 
 def _minhash(words: Sequence[str]) -> MinHash:
     from datasketch import MinHash  # imports scipy (0.4 s): only the report path pays it
@@ -140,21 +154,66 @@ def _latin(token: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _anchors(item: Item, lead_words: int = LEAD_WORDS) -> set[str]:
-    """Names and numbers of the title and lead, as script-independent keys.
+def concept_matcher(profile: CountryProfile | None) -> TermMatcher | None:
+    """The profile's concepts (who, where), topics (what) and kinds of event, one key per
+    thing in any script.
+
+    Counterparts are left out on purpose: a neighbour named in two items is what a whole
+    report section shares, not a sign of one event (it also stands among the names).
+    """
+    if profile is None:
+        return None
+    named = {**profile.concepts, **{"topic:" + k: v for k, v in profile.topics.items()}}
+    terms = [(t, key, 1.0) for key, table in named.items() for ts in table.values() for t in ts]
+    terms += [
+        (t, EVENT + key, 1.0) for key, table in profile.events.items() for ts in table.values() for t in ts
+    ]
+    return TermMatcher(terms) if terms else None
+
+
+def event_kind(item: Item, concepts: TermMatcher | None) -> str | None:
+    """The kind of event the headline announces first (visit, agreement, reaction, ...)."""
+    if concepts is None:
+        return None
+    hits = [h for h in concepts.find(item.title) if h.category.startswith(EVENT)]
+    if not hits:
+        return None
+    first = min(hits, key=lambda h: (h.start if h.start >= 0 else h.char, h.category))
+    return first.category[len(EVENT) :]
+
+
+def _anchors(item: Item, lead_words: int = LEAD_WORDS, concepts: TermMatcher | None = None) -> set[str]:
+    """Names, figures and concepts of the title and lead, as script-independent keys.
 
     Different outlets, even in different languages, tell one development with the same
     people, places, organisations and figures; transliterated and cut to a stem they
-    meet across Latin and Cyrillic text where the words around them do not.
+    meet across Latin and Cyrillic text where the words around them do not. The
+    profile's concepts and topics ("@putin", "@topic:fuel") also reach Chinese, which has
+    no capitals to find names by, and say *what* happened, not only who was there. A
+    name that is a concept counts once, as the concept, not again as its stem.
     """
-    toks = tokenize(item.title) + tokenize(item.text)[:lead_words]
+    lead = tokenize(item.text)[:lead_words]
+    head = item.title + "\n" + " ".join(lead)
+    if lead_words and _CJK_TEXT.search(item.text[:LEAD_CHARS]):
+        head = item.title + "\n" + item.text[:LEAD_CHARS]
+    toks = tokenize(head)
     out: set[str] = set()
-    for t in toks:
-        if t.isdigit():
-            if len(t) >= 2:
-                out.add("#" + t)
-        elif t[:1].isupper() and len(t) >= 4:
+    covered: set[int] = set()
+    if concepts is not None:
+        # The words that announce a kind of event ("talks", "signed") stand in the lead of
+        # a visit and of the agreement signed during it alike: only the kind a headline
+        # announces is an anchor, and a headline that announces none adds nothing.
+        for h in concepts.find(head, toks):
+            if not h.category.startswith(EVENT):
+                out.add("@" + h.category)
+                covered.update(range(h.start, h.end))
+        kind = event_kind(item, concepts)
+        if kind is not None:
+            out.add("@" + EVENT + kind)
+    for n, t in enumerate(toks):
+        if n not in covered and t[:1].isupper() and len(t) >= 4 and not t.isdigit():
             out.add(_latin(t)[:ANCHOR_STEM])
+    out.update("#" + d for d in _DIGITS.findall(head))
     return out
 
 
@@ -210,15 +269,19 @@ def score_story(members: Sequence[Item], copies: dict[int, int]) -> tuple[float,
     return round(score, 4), parts
 
 
-def build_stories(items: Sequence[Item]) -> list[Story]:
-    """Stories over ``items`` (relevant items of a period), most important first."""
+def build_stories(items: Sequence[Item], profile: CountryProfile | None = None) -> list[Story]:
+    """Stories over ``items`` (relevant items of a period), most important first.
+
+    With the country ``profile``, its concepts join reports of one event across scripts.
+    """
     if not items:
         return []
     by_id = {i.id: i for i in items}
     copies = find_copies(items)
     originals = [i for i in items if i.id not in copies]
     vectors = _vectors(originals)
-    anchors = {i.id: _anchors(i) for i in originals}
+    concepts = concept_matcher(profile)
+    anchors = {i.id: _anchors(i, concepts=concepts) for i in originals}
     idf = _anchor_weights(anchors)
     index: dict[str, list[int]] = defaultdict(list)
     keys: dict[int, list[str]] = {}
@@ -230,11 +293,16 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
             index[k].append(item.id)
 
     language = {i.id: _language(i) for i in originals}
-    headline_names = {i.id: _anchors(i, lead_words=0) for i in originals}
+    headline_names = {i.id: _anchors(i, lead_words=0, concepts=concepts) for i in originals}
+    kind = {i.id: event_kind(i, concepts) for i in originals}
 
     def similarity(a: int, b: int) -> float:
         if abs(by_id[a].published - by_id[b].published) > STORY_WINDOW:
             return 0.0
+        factor = OTHER_EVENT_FACTOR if kind[a] and kind[b] and kind[a] != kind[b] else 1.0
+        return factor * _closeness(a, b)
+
+    def _closeness(a: int, b: int) -> float:
         shared_names = _weighted_jaccard(anchors[a], anchors[b], idf) * ANCHOR_SCALE
         if language[a] == language[b]:
             cosine = dot(vectors[a], vectors[b])  # unit vectors
@@ -242,6 +310,14 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
                 return 0.0  # neighbouring topics: no name in common in their headlines
             return cosine + SAME_LANGUAGE_ANCHOR * shared_names
         return shared_names
+
+    def can_seed(a: int, b: int) -> bool:
+        """Whether this pair alone may join two groups (it always counts in their average)."""
+        if language[a] == language[b]:
+            return True
+        # One shared person or place is every story of the week about them.
+        shared = {x for x in anchors[a] & anchors[b] if not x.startswith("@" + EVENT)}
+        return len(shared) >= CROSS_LANGUAGE_SHARED
 
     pairs: dict[tuple[int, int], float] = {}
     for item in originals:
@@ -263,7 +339,7 @@ def build_stories(items: Sequence[Item]) -> list[Story]:
         if sim < STORY_THRESHOLD:
             break
         ra, rb = uf.find(a), uf.find(b)
-        if ra == rb:
+        if ra == rb or not can_seed(a, b):
             continue
         cross = [pairs.get((min(x, y), max(x, y)), 0.0) for x in group_of[ra] for y in group_of[rb]]
         if sum(cross) / len(cross) >= STORY_THRESHOLD * AVERAGE_LINK:

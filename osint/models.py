@@ -122,6 +122,16 @@ class CountryProfile(_Config):
     institutions: Terms = Field(default_factory=dict)
     ambiguous: Terms = Field(default_factory=dict)
     counterparts: dict[str, Counterpart] = Field(default_factory=dict)
+    concepts: dict[str, Terms] = Field(default_factory=dict)
+    """This country's people, places and bodies by key (who and where), named in every
+    script: the anchors that let story clustering join reports of one event across
+    languages."""
+    topics: dict[str, Terms] = Field(default_factory=dict)
+    """What an event is about (fuel, a budget, a railway, a flood) by key, in every script:
+    shared through ``taxonomy_from``, since they are no country's own."""
+    events: dict[str, Terms] = Field(default_factory=dict)
+    """Kinds of event (visit, agreement, reaction, protest) by the words that announce them:
+    a headline's first kind keeps a visit apart from the agreement signed during it."""
     taxonomy_from: str | None = None
     """Another profile (relative path) whose taxonomy this one shares; ``taxonomy`` then
     holds only this country's additions and overrides, merged at load time."""

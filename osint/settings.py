@@ -234,9 +234,30 @@ def _merge_taxonomy(base: object, own: object) -> dict[str, object]:
     return merged
 
 
-SHARED_VOCABULARY = {"taxonomy": _merge_taxonomy, "outside": _merge_terms}
-"""What a profile with ``taxonomy_from`` takes from the other: the buckets, and the
-vocabulary of news outside them."""
+def _merge_keyed_terms(base: object, own: object) -> dict[str, object]:
+    """Terms by key and language (kinds of event, topics): the country's words added to the
+    shared ones."""
+    merged: dict[str, object] = copy.deepcopy(base) if isinstance(base, dict) else {}
+    for kind, table in (own if isinstance(own, dict) else {}).items():
+        target = merged.setdefault(kind, {})
+        if not isinstance(table, dict) or not isinstance(target, dict):
+            merged[kind] = table  # let validation name the error
+            continue
+        for language, terms in table.items():
+            dest = target.setdefault(language, [])
+            both_lists = isinstance(dest, list) and isinstance(terms, list)
+            target[language] = [*dest, *terms] if both_lists else terms
+    return merged
+
+
+SHARED_VOCABULARY = {
+    "taxonomy": _merge_taxonomy,
+    "outside": _merge_terms,
+    "topics": _merge_keyed_terms,
+    "events": _merge_keyed_terms,
+}
+"""What a profile with ``taxonomy_from`` takes from the other: the buckets, the vocabulary
+of news outside them, what events are about and the words that announce each kind."""
 
 
 def load_profile(path: Path) -> CountryProfile:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from osint.cluster import build_stories
-from osint.models import Item
+from osint.models import CountryProfile, Item
 
 
 def _item(n: int, day: int, language: str, title: str, text: str) -> Item:
@@ -22,7 +22,7 @@ def _item(n: int, day: int, language: str, title: str, text: str) -> Item:
     )
 
 
-def _groups(items: list[Item]) -> list[list[int]]:
+def _groups(items: list[Item], profile: CountryProfile | None = None) -> list[list[int]]:
     """Stories over ``items`` plus unrelated ones, so that names have a document frequency."""
     others = [
         _item(
@@ -31,7 +31,7 @@ def _groups(items: list[Item]) -> list[list[int]]:
         _item(101, 3, "en", "Copper output rises", "Oyu Tolgoi produced more copper concentrate in August."),
         _item(102, 4, "en", "New school opens", "A new school opened in the Bayanzurkh district this week."),
     ]
-    stories = build_stories(items + others)
+    stories = build_stories(items + others, profile)
     return sorted(sorted(s.item_ids) for s in stories if not set(s.item_ids) & {100, 101, 102})
 
 
@@ -85,3 +85,75 @@ def test_shared_names_and_figures_join_one_development_across_languages() -> Non
         ),
     ]
     assert _groups(items) == [[1, 2], [3]]
+
+
+def _profiled(items: list[Item]) -> list[list[int]]:
+    """As _groups, with the Mongolia profile's concepts, topics and kinds of event."""
+    from pathlib import Path
+
+    from osint.settings import load_profile
+
+    return _groups(items, load_profile(Path(__file__).parent.parent / "countries" / "mongolia.yaml"))
+
+
+def test_a_chinese_report_joins_the_story_on_who_and_where() -> None:
+    items = [
+        _item(
+            1,
+            3,
+            "en",
+            "Putin welcomed on Sukhbaatar Square at start of state visit",
+            "Russian President Vladimir Putin was welcomed by President Khurelsukh on Sukhbaatar Square "
+            "in Ulaanbaatar on Tuesday at the start of a state visit.",
+        ),
+        _item(
+            2,
+            3,
+            "zh",
+            "普京抵达乌兰巴托进行国事访问",
+            "普京周二抵达乌兰巴托，呼日勒苏赫总统在苏赫巴托广场举行欢迎仪式。",
+        ),
+    ]
+    assert _profiled(items) == [[1, 2]]
+
+
+def test_a_visit_and_the_agreement_signed_during_it_are_two_stories() -> None:
+    items = [
+        _item(
+            1,
+            3,
+            "en",
+            "Putin holds talks with Khurelsukh in Ulaanbaatar",
+            "Russian President Vladimir Putin held talks with President Khurelsukh in Ulaanbaatar on "
+            "Tuesday about the anniversary of the Khalkhin Gol battle and relations between the neighbours.",
+        ),
+        _item(
+            2,
+            3,
+            "en",
+            "Agreements on aviation fuel and power plant signed in Ulaanbaatar",
+            "Deals on aviation fuel supply and on the design of a power plant were signed in "
+            "Ulaanbaatar on Tuesday in the presence of Putin and Khurelsukh.",
+        ),
+    ]
+    assert _profiled(items) == [[1], [2]]
+
+
+def test_one_shared_place_does_not_join_reports_across_languages() -> None:
+    items = [
+        _item(
+            1,
+            3,
+            "en",
+            "Heavy snowfall closes roads in Sukhbaatar province",
+            "Heavy snowfall closed roads in Sukhbaatar province on Tuesday, the emergency agency said.",
+        ),
+        _item(
+            2,
+            4,
+            "mn",
+            "Сүхбаатар аймагт хээрийн түймэр унтарлаа",
+            "Сүхбаатар аймагт гарсан хээрийн түймрийг бүрэн унтраажээ гэж онцгой байдлын газар мэдээллээ.",
+        ),
+    ]
+    assert _profiled(items) == [[1], [2]]

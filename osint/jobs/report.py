@@ -121,7 +121,7 @@ def period_evidence(
     )
     relevant = [i for i in period if i.classification and i.classification.relevant]
     previous = [i for i in before if i.classification and i.classification.relevant]
-    stories = link_history(build_stories(relevant), {i.id: i for i in relevant}, previous)
+    stories = link_history(build_stories(relevant, config.profile), {i.id: i for i in relevant}, previous)
     ev = Evidence(
         profile=config.profile,
         start=start,
