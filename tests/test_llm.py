@@ -150,14 +150,12 @@ class Week:
         with RunContext(settings) as ctx:
             return build_report(ctx, *PERIOD, engine=engine_object, now=NOW)
 
-    def plant(self, title: str, text: str) -> int:
+    def plant(self, title: str, text: str, source: str = "The UB Post") -> int:
         """Store one more article of the week, as if collected; returns its item id."""
-        url = "http://127.0.0.1:9/ubpost/news/planted.html"
-        entry = Entry(
-            source="The UB Post", url=url, title=title, published=datetime(2026, 3, 10, 4, tzinfo=UTC)
-        )
+        url = f"http://127.0.0.1:9/{source.split()[0].lower()}/news/planted.html"
+        entry = Entry(source=source, url=url, title=title, published=datetime(2026, 3, 10, 4, tzinfo=UTC))
         self.store.record_success(
-            "The UB Post", [(entry, Article(url=url, title=title, text=text))], etag=None, last_modified=None
+            source, [(entry, Article(url=url, title=title, text=text))], etag=None, last_modified=None
         )
         return int(self.store.db.execute("SELECT id FROM items WHERE url = ?", (url,)).fetchone()[0])
 
@@ -526,9 +524,9 @@ def test_citations_of_unknown_ids_cost_their_sentences(week: Week, llm: LLMServe
     assert len(faked) > 10 and all(987654 in s["citations"] for s in faked)
     assert engine.stats.proposed - engine.stats.kept == len(faked)
     assert engine.stats.kept > len(faked)
-    assert [n.split(" (")[0] for n in fallback_notes(report)] == [
-        "Geopolitical section: 1 of 5 heading(s) written extractively"
-    ]
+    notes = [n.split(" (")[0] for n in fallback_notes(report)]
+    assert "Geopolitical section: 1 of 5 heading(s) written extractively" in notes
+    assert all(re.fullmatch(r"[A-Z][a-z ]+( section)?: 1 of \d+ .*written extractively", n) for n in notes)
     # A heading with a single fact to go on was asked twice and written extractively; the rest
     # of the faked sentences reached the draft and were dropped again by the report's check.
     assert 0 < report.coverage.sentences_dropped <= len(faked)
@@ -556,8 +554,20 @@ PLANTED_TEXT = (
 )
 
 
+# The same drills told by a second outlet in its own words, so that the planted story is a
+# development of the week (two outlets) however the rest of the week ranks.
+ALSO_TITLE = "Border units hold spring readiness drills in Dornod Province"
+ALSO_TEXT = (
+    "Border units in Dornod Province are holding spring readiness drills this week, the General "
+    "Authority for Border Protection said on Tuesday. Some 300 personnel of three border units are "
+    "drilling along the eastern border with China and Russia, rehearsing the response to illegal "
+    "crossings and wildfires."
+)
+
+
 def test_planted_instructions_stay_data_and_never_reach_the_report(week: Week, llm: LLMServer) -> None:
     planted = week.plant(PLANTED_TITLE, PLANTED_TEXT)
+    week.plant(ALSO_TITLE, ALSO_TEXT, source="Montsame (English)")
     llm.responder = stub.obey_injections
     report = week.report(week.engine(llm))
     shown = [r for r in llm.requests if planted in r.items()]
