@@ -16,8 +16,10 @@ codes, so a stage never decides how a failure is shown.
     ├── ReviewError          an edit, undo or approval the review record refuses
     ├── LLMError             the LLM endpoint failed or answered unusably
     │   └── LLMUnavailable   no useful answer after the retries, a refusal, or no time left
-    └── TransientError       an outbound call failed in a way worth another try (osint.retry);
-                             whoever gives up turns it into one of the errors above
+    ├── TransientError       an outbound call failed in a way worth another try (osint.retry);
+    │                        whoever gives up turns it into one of the errors above
+    └── WorkerError          a task in a worker process ran out of time or lost its worker
+                             (osint.workers); the caller turns it into its own error
 """
 
 from __future__ import annotations
@@ -94,3 +96,8 @@ class ReviewError(OsintError):
 class LLMUnavailable(LLMError):
     """Timeouts, connection errors, 429 or 5xx outlasted the retries, the server refused, or
     the report's time budget for the model ran out: asking again this run is pointless."""
+
+
+class WorkerError(OsintError):
+    """A task in a worker process ran past its time limit (its worker was replaced) or
+    its worker died; raised by :mod:`osint.workers`, turned into the caller's own error."""

@@ -152,3 +152,13 @@ def article_from_entry(entry: Entry, reason: str) -> Article:
         extraction="summary",
         note=reason,
     )
+
+
+def extract_in_worker(html: bytes, url: str, zone_key: str) -> Article:
+    """:func:`extract_article` as a worker process runs it (module level, so it pickles)."""
+    return extract_article(html, url, ZoneInfo(zone_key))
+
+
+def warm_up() -> None:
+    """A worker's start-up: import trafilatura (0.2 s or more) before the first page's clock starts."""
+    import trafilatura  # noqa: F401

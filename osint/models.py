@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -627,3 +629,36 @@ class SendRecord(BaseModel):
     sent_at: datetime
     status: Literal["sent", "sent-without-pdf", "refused", "failed"]
     error: str | None = None
+
+
+# --------------------------------------------------------------------------- analysis
+# What every analysis engine gets (:class:`Evidence`) and gives back (:class:`Draft`);
+# here rather than in ``osint.analyse`` so the editorial stage, which adjusts both, and
+# the review desk need no analysis module. Engines cite *item ids*; they never number
+# citations or see URLs. Verification and annex numbering happen after them.
+
+
+@dataclass
+class Evidence:
+    profile: CountryProfile
+    start: date
+    end: date
+    zone: ZoneInfo
+    items: dict[int, Item]
+    """Relevant items of the period, copies included, by id."""
+    stories: list[Story]
+    """Stories of the period, most important first."""
+    previous: list[Item] = field(default_factory=list)
+    """Relevant items of the weeks before the period (for what is rising)."""
+    previous_weeks: int = 4
+
+
+@dataclass
+class Draft:
+    executive: list[Sentence]
+    developments: list[Development]
+    geopolitical: list[SectionBlock]
+    military: list[SectionBlock]
+    outlook: Outlook
+    notes: list[str] = field(default_factory=list)
+    model: str | None = None

@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from .editorial import Edit, Op, parse_op
+from .edits import Edit, Op, parse_op
 from .errors import ReviewError
-from .store import Store
 
 UNDO = "undo"
+
+
+class Database(Protocol):
+    """What the review record needs of the store (:class:`osint.store.Store` is one): its
+    connection and a write transaction. Named here so this stage imports no other."""
+
+    @property
+    def db(self) -> sqlite3.Connection: ...
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
 
 def _now() -> datetime:
@@ -61,9 +72,9 @@ class ReviewState:
 
 
 class ReviewLog:
-    """Edits, undos and approvals of every period, over one open :class:`Store`."""
+    """Edits, undos and approvals of every period, over one open store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self.store = store
         self.db = store.db
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from osint.cli import EXIT_BUSY
-from osint.collect import ExtractorPool
 from osint.errors import BusyError, ExtractError
+from osint.jobs.gather import ExtractorPool
 from osint.locks import exclusive_lock
 from osint.models import Article
 

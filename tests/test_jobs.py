@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -19,17 +20,32 @@ from osint.models import Sentence
 from osint.render import render
 from osint.settings import Settings
 
-from .conftest import DemoRun
+from .conftest import PROJECT, DemoRun
+from .hostile_server import hostile_server
+from .test_collect import rss
+from .test_layers import layer_table
 
 HEAVY = ("osint.analyse", "osint.render", "osint.archive", "osint.distribute", "osint.llm_client",
          "osint.jobs.report", "osint.jobs.send", "osint.jobs.weekly", "osint.schedule",
          "jinja2", "weasyprint", "apscheduler")  # fmt: skip
 
+COLLECT_STAGES = {"osint.parse", "osint.extract", "osint.store", "osint.classify"}
+"""The stages a collect chains (classification only once something new is stored)."""
+COLLECT_JOBS = {"osint.jobs", "osint.jobs.context", "osint.jobs.collect", "osint.jobs.gather"}
+COLLECT_FRONTS = {"osint.__main__", "osint.cli", "osint.desk", "osint.desk.commands", "osint.desk.users"}
+"""The CLI registers the desk's commands (the desk's app is imported only by ``serve``)."""
+NOT_FOR_COLLECT = ("osint.llm_client", "osint.templating", "trafilatura", "pebble", "jinja2",
+                   "weasyprint", "apscheduler", "starlette", "uvicorn", "markdown", "babel",
+                   "sklearn", "numpy")  # fmt: skip
+"""Toolkits and libraries a collect's main process never needs (extraction imports
+trafilatura in its worker processes; pebble only when there is a page to extract; lxml
+is needed, for feed fields that hold HTML)."""
 
-def imported_by(*args: str) -> set[str]:
+
+def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
     """Every module ``python -X importtime ARGS`` imports."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=True, env=env
     )
     modules = set()
     for line in done.stderr.splitlines():
@@ -40,12 +56,60 @@ def imported_by(*args: str) -> set[str]:
     return modules
 
 
+def not_for_collect(modules: set[str]) -> list[str]:
+    """What of ``modules`` a collect should not have loaded: any osint module outside the
+    toolkits and the collect's own stages, jobs and fronts, and the heavy libraries."""
+    table = layer_table()
+    allowed = COLLECT_STAGES | COLLECT_JOBS | COLLECT_FRONTS | {"osint"}
+    wrong = []
+    for m in modules:
+        top = m.split(".")
+        if (
+            (
+                top[0] == "osint"
+                and m not in allowed
+                and not (len(top) > 1 and table.get(top[1]) == "toolkits")
+            )
+            or m.split(".")[0] in {n.split(".")[0] for n in NOT_FOR_COLLECT if "." not in n}
+            or m in NOT_FOR_COLLECT
+        ):
+            wrong.append(m)
+    return sorted(wrong)
+
+
 @pytest.mark.parametrize("args", [("collect", "--help"), ("--help",), ("db", "status", "--help")])
 def test_collect_loads_no_analysis_rendering_or_llm_code(args: tuple[str, ...]) -> None:
     modules = imported_by("-m", "osint", *args)
     assert "osint.cli" in modules and "osint.jobs.collect" in modules
-    loaded = sorted(m for m in modules if m.startswith(HEAVY))
-    assert loaded == [], loaded
+    assert not_for_collect(modules) == []
+
+
+def test_a_collect_that_stores_and_classifies_loads_none_of_it(tmp_path: Path) -> None:
+    """A real run (a feed on 127.0.0.1 whose article page is gone, so its summary is stored
+    and classified without a worker process), not only the command's help."""
+    with hostile_server() as srv:
+        srv.static(
+            "/f.xml", rss([("Khural approves budget", srv.url("/gone"), "Mon, 09 Mar 2026 10:00:00 +0800")])
+        )
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(
+            f"country: {PROJECT / 'countries' / 'mongolia.yaml'}\nsources:\n  - name: T\n    url: '{srv.url('/f.xml')}'\n"
+        )
+        env = {**os.environ, "OSINT_ALLOW_PRIVATE_NETWORKS": "127.0.0.1/32"}
+        modules = imported_by(
+            "-m", "osint", "collect", "--feeds", str(feeds), "--db", str(tmp_path / "c.db"), env=env
+        )
+    assert "osint.classify" in modules, "the run stored and classified an item"
+    assert not_for_collect(modules) == []
+
+
+def test_the_check_sees_what_a_collect_should_not_load() -> None:
+    """The check can fail: the report job's modules, a desk page, a heavy library."""
+    modules = {"osint.jobs.report", "osint.cluster", "osint.desk.app", "jinja2.environment", "trafilatura",
+               "osint.store", "osint.text", "httpx", "lxml.html", "osint.llm_client"}  # fmt: skip
+    assert not_for_collect(modules) == [
+        "jinja2.environment", "osint.cluster", "osint.desk.app", "osint.jobs.report", "osint.llm_client", "trafilatura"
+    ]  # fmt: skip
 
 
 def test_the_report_job_does_load_them() -> None:
@@ -126,7 +190,9 @@ def test_verification_drop_reasons_reach_the_stats_and_the_coverage_section(
 
 
 def test_a_collect_run_records_its_stats_and_the_summary_reads_them(demo_run: DemoRun) -> None:
-    rows = sqlite3.connect(demo_run.db).execute("SELECT status, stats FROM runs WHERE kind = 'collect' ORDER BY id")
+    rows = sqlite3.connect(demo_run.db).execute(
+        "SELECT status, stats FROM runs WHERE kind = 'collect' ORDER BY id"
+    )
     (first_status, first), (again_status, again) = [(s, json.loads(j)) for s, j in rows][:2]
     assert (first_status, again_status) == ("done", "done")
     stored = sqlite3.connect(demo_run.db).execute("SELECT COUNT(*) FROM items").fetchone()[0]

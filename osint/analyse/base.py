@@ -1,43 +1,16 @@
-"""What every analysis engine gets (:class:`Evidence`) and gives back (:class:`Draft`).
+"""The analysis engine's protocol: :class:`Evidence` in, :class:`Draft` out.
 
-Engines cite *item ids*; they never number citations or see URLs. Verification and
-annex numbering happen after them, the same for every engine.
+Both live in :mod:`osint.models` (the editorial stage adjusts them without importing
+analysis); engines cite *item ids*; they never number citations or see URLs.
+Verification and annex numbering happen after them, the same for every engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from ..models import CountryProfile, Development, Item, Outlook, SectionBlock, Sentence, Story
-
-
-@dataclass
-class Evidence:
-    profile: CountryProfile
-    start: date
-    end: date
-    zone: ZoneInfo
-    items: dict[int, Item]
-    """Relevant items of the period, copies included, by id."""
-    stories: list[Story]
-    """Stories of the period, most important first."""
-    previous: list[Item] = field(default_factory=list)
-    """Relevant items of the weeks before the period (for what is rising)."""
-    previous_weeks: int = 4
-
-
-@dataclass
-class Draft:
-    executive: list[Sentence]
-    developments: list[Development]
-    geopolitical: list[SectionBlock]
-    military: list[SectionBlock]
-    outlook: Outlook
-    notes: list[str] = field(default_factory=list)
-    model: str | None = None
+from ..models import Draft as Draft  # defined with the models; engines import them from here
+from ..models import Evidence as Evidence
 
 
 class Engine(Protocol):

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..editorial import Op
+from ..edits import Op
 from ..errors import OsintError, ReviewError
 from ..review import parse_ops
 from .auth import CSRF_HEADER, check_csrf, require

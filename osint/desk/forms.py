@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from ..editorial import Op, parse_op
+from ..edits import Op, parse_op
 from ..errors import ReviewError
 from .service import DraftView
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..editorial import SECTION_LABELS, SECTIONS
+from ..edits import SECTION_LABELS, SECTIONS
 from ..errors import OsintError, ReviewError
 from ..models import BUCKETS
 from .auth import SESSION_USER, Denied, check_csrf, require, safe_next

@@ -23,7 +23,8 @@ from ..analyse import Evidence, assemble_report, verify_draft
 from ..analyse.base import Draft, Engine
 from ..analyse.verify import VerifyStats, why_unsupported
 from ..archive import scan_reports
-from ..editorial import Applied, Edit, Op
+from ..editorial import Applied
+from ..edits import EVIDENCE_OPS, AddAssessment, Edit, EditSentence, ExcludeItem, Op, RenameDevelopment
 from ..errors import ReviewError
 from ..jobs.context import RunContext
 from ..jobs.files import write_atomically
@@ -158,7 +159,7 @@ class DeskService:
     def _build(self, start: date, end: date) -> DraftView:
         layer = ReviewEditorial(self.log, start, end)
         base = self.base(start, end, layer.last_item)
-        ev_ops = tuple(e.id for e in layer.edits if e.op.op in editorial.EVIDENCE_OPS)
+        ev_ops = tuple(e.id for e in layer.edits if e.op.op in EVIDENCE_OPS)
         if ev_ops not in base.composed:
             ev = layer.evidence(base.period.evidence)
             if self._engine is None:  # one engine for the desk's life: it keeps what it read per item
@@ -199,7 +200,7 @@ class DeskService:
     @staticmethod
     def _exclusion_reason(url: str, edits: list[Edit]) -> str:
         for e in edits:
-            if isinstance(e.op, editorial.ExcludeItem) and e.op.url == url:
+            if isinstance(e.op, ExcludeItem) and e.op.url == url:
                 return e.op.reason
         return "its story was excluded"
 
@@ -272,15 +273,15 @@ class DeskService:
     @staticmethod
     def _unsupported(op: Op, view: DraftView, check: editorial.Check) -> str | None:
         by_url = {i.url: i.id for i in view.evidence.items.values()}
-        if isinstance(op, editorial.AddAssessment):
+        if isinstance(op, AddAssessment):
             ids = [by_url[u] for u in op.urls if u in by_url]
             return check(Sentence(text=op.text, item_ids=ids)) if ids else None
-        if isinstance(op, editorial.RenameDevelopment):
+        if isinstance(op, RenameDevelopment):
             for dev, url in zip(view.report.developments, view.dev_urls, strict=True):
                 if url == op.url:
                     return check(dev.title.model_copy(update={"text": op.title}))
             return None
-        if isinstance(op, editorial.EditSentence):
+        if isinstance(op, EditSentence):
             for s in _sentences(view.report):
                 if s.text == op.original:
                     return check(s.model_copy(update={"text": op.text}))

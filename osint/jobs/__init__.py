@@ -9,6 +9,7 @@ calls a job and prints its outcome; the scheduler calls the same weekly job.
 
     jobs.context   RunContext: settings, config, store, locks, run records, stats
     jobs.collect   collect: sources -> stored, classified items
+    jobs.gather    one source's chain: fetch, parse, fetch pages, extract (worker processes), store
     jobs.report    report: store -> Report -> files (+ the archive); the editorial seam
     jobs.send      send: a written report -> email, recorded per recipient
     jobs.weekly    run: collect, report on the week, archive, email (``osint run``, the scheduler)

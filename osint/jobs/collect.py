@@ -11,12 +11,12 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..collect import CollectOptions, ProgressHook, collect_sources
 from ..http import Fetcher, FetchLimits
 from ..models import FeedsFile, Item, SourceConfig, SourceResult
 from ..stats import Stats
 from ..store import Store
 from .context import Config, RunContext
+from .gather import CollectOptions, ProgressHook, collect_sources
 
 if TYPE_CHECKING:
     from ..classify import Classifier

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..collect import ProgressHook
 from ..errors import BusyError, ConfigError, OsintError
 from ..models import SourceResult
 from ..settings import Settings, load_desks, load_feeds, load_profile, profile_path
 from .collect import collect
 from .context import Config, RunContext
+from .gather import ProgressHook
 from .weekly import RUN_KIND, Step, WeeklyOutcome, mail_wanted, publish_week, report_period
 
 log = logging.getLogger(__name__)

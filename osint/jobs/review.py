@@ -23,7 +23,8 @@ from ..analyse.base import Draft, Evidence
 from ..analyse.verify import why_unsupported
 from ..cluster import story_from
 from ..distribute import MailConfig, header_text, period_text, send_bytes
-from ..editorial import Applied, Edit, adjust_draft, adjust_evidence
+from ..editorial import Applied, adjust_draft, adjust_evidence
+from ..edits import Edit
 from ..errors import DeliveryError, ReviewError
 from ..models import Report, Review, Sentence
 from ..review import ReviewLog, ReviewState

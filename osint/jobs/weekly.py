@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from ..collect import ProgressHook
 from ..distribute import MailConfig, ReportFiles, load_report
 from ..models import SourceResult
 from ..periods import last_complete_week, parse_weekday, week_containing
 from ..settings import Settings
 from .collect import collect
 from .context import RunContext
+from .gather import ProgressHook
 from .report import build_report, rebuild_archive, write_report
 from .review import ReviewRequest, request_review, reviewed
 from .send import SendOutcome, send_loaded

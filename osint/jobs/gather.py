@@ -1,5 +1,8 @@
 """Sources -> stored items: fetch each feed or listing page, then each new article page.
 
+The collect job's chain of stages for one source: the fetcher (a toolkit), the feed
+parser, extraction in worker processes, the feed-versus-page weighing and the store.
+
 A failure costs only what failed: a broken source is recorded with its cause (and
 backed off after repeated failures) while the others go on; a broken article page
 falls back to the feed's summary, and the reason is stored with the item. Network
@@ -16,14 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .errors import ExtractError, FeedError, FetchError
-from .extract import article_from_entry
-from .extract_pool import ExtractorPool
-from .http import Fetcher
-from .models import Article, Entry, SourceConfig, SourceResult
-from .pagemeta import reconcile
-from .parse import parse_feed_document, parse_listing, usable_entries
-from .store import Store
+from ..errors import ExtractError, FeedError, FetchError, WorkerError
+from ..extract import article_from_entry, extract_in_worker, warm_up
+from ..http import Fetcher
+from ..models import Article, Entry, SourceConfig, SourceResult
+from ..pagemeta import reconcile
+from ..parse import parse_feed_document, parse_listing, usable_entries
+from ..store import Store
+from ..workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,29 @@ class CollectOptions:
 
 ProgressHook = Callable[[str, int], None]
 """Called with ("total", n) when work is discovered and ("advance", n) when it is done."""
+
+
+class ExtractorPool:
+    """Extraction in worker processes (:mod:`osint.workers`), each page with a time limit.
+
+    ``fn`` is what the workers run; a parameter so a test can hand the pool a page
+    that truly hangs a worker.
+    """
+
+    def __init__(
+        self, workers: int, timeout: float, fn: Callable[[bytes, str, str], Article] = extract_in_worker
+    ) -> None:
+        self._pool = WorkerPool(fn, workers=workers, timeout=timeout, warm_up=warm_up)
+
+    async def extract(self, html: bytes, url: str, zone: ZoneInfo) -> Article:
+        """The page's article; :class:`ExtractError` when the worker runs out of time or dies."""
+        try:
+            return await self._pool.run(html, url, zone.key)
+        except WorkerError as exc:
+            raise ExtractError(f"extraction {exc}") from None
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def _backoff(failures: int, after: int) -> datetime | None:
