@@ -212,7 +212,7 @@ WEEK_GATED_DOWN = [
     ("titles_other_language",),
     ("calendar_repeated",),
     ("calendar_irrelevant",),
-    ("paragraphs_opening_on_pronoun",),
+    ("sentences_not_standing_alone",),
     ("page_headline_errors",),
     ("page_date_errors",),
 ]

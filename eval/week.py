@@ -12,14 +12,15 @@ composed by the extractive engine and verified. Then:
 * headline figures: Key Development titles that are an outlet's name, or not in the
   report's language (and not marked with their language);
 * calendar lines repeated, and calendar lines citing an item labelled irrelevant;
-* paragraphs (development paragraphs, section paragraphs, summary lines) that open on
-  an unresolved pronoun;
+* sentences that do not stand alone: a sentence of a paragraph (a development's, a
+  section block's, the summary's) or a line (a flashpoint, a calendar entry) that leans
+  on the sentence before it in its article ("She stressed…", "The strategy, which
+  covers…", "Much of the increase…") without following that sentence;
 * page items whose extracted headline or date differs from the label.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from osint.analyse import Evidence, ExtractiveEngine, verify_draft
+from osint.analyse.base import Draft
+from osint.analyse.sentences import leans_back, quotable
 from osint.classify import Classifier
 from osint.cluster import build_stories
 from osint.history import link_history
@@ -38,10 +41,6 @@ if TYPE_CHECKING:
 
 ZONE = ZoneInfo("Asia/Ulaanbaatar")
 PREVIOUS_WEEKS = 4
-_PRONOUN_OPENING = re.compile(
-    r"^(?:He|She|They|It|His|Her|Their|Its|This|These|Those|That|The latter|The former|"
-    r"Он|Она|Они|Его|Её|Их|Это|Тэр|Тэд|Энэ|他|她|他们|该)\b"
-)
 
 
 def _feed_date(raw: str | None) -> datetime | None:
@@ -83,8 +82,38 @@ def _script(text: str) -> str:
     return "latin" if top == "LATIN" else top.lower()
 
 
-def _opens_on_pronoun(sentence: Sentence) -> bool:
-    return bool(_PRONOUN_OPENING.match(sentence.text.strip()))
+def not_standing_alone(draft: Draft, items: dict[int, Item]) -> list[Sentence]:
+    """Sentences of the draft that lean on one before them and do not follow it.
+
+    Read paragraph by paragraph (a development's sentences, a block's, the summary's; each
+    flashpoint and calendar line alone): a sentence that leans back is all right only right
+    after the sentence it leans on in its article.
+    """
+    paragraphs: list[list[Sentence]] = [d.sentences for d in draft.developments]
+    paragraphs += [b.sentences for b in (*draft.geopolitical, *draft.military)]
+    paragraphs.append(draft.executive)
+    paragraphs += [[s] for s in draft.outlook.flashpoints]
+    paragraphs += [[e.sentence] for e in draft.outlook.calendar]
+    found = []
+    for paragraph in paragraphs:
+        for k, sentence in enumerate(paragraph):
+            if sentence.kind != "fact" or sentence.author:
+                continue  # written, not quoted: nothing before it in an article
+            before = paragraph[k - 1].text if k else None
+            quoted = [
+                q
+                for i in sentence.item_ids
+                if i in items
+                for q in quotable(items[i].text)
+                if q.text == sentence.text
+            ]
+            if quoted:
+                alone = all(not q.leans_back or q.antecedent == before for q in quoted[:1])
+            else:
+                alone = not leans_back(sentence.text)
+            if not alone:
+                found.append(sentence)
+    return found
 
 
 def evaluate_week(
@@ -171,11 +200,8 @@ def evaluate_week(
     texts = Counter(e.sentence.text for e in calendar)
     repeated = sum(n - 1 for n in texts.values() if n > 1)
     irrelevant_lines = sum(1 for e in calendar if any(not gold_relevant[i] for i in e.sentence.item_ids))
-    paragraphs: list[Sentence] = [d.sentences[0] for d in draft.developments if d.sentences]
-    paragraphs += [b.sentences[0] for b in (*draft.geopolitical, *draft.military) if b.sentences]
-    paragraphs += list(draft.executive)
-    pronoun = [s for s in paragraphs if _opens_on_pronoun(s)]
-    notes += [f"paragraph opens on a pronoun: {s.text[:80]!r}" for s in pronoun]
+    leaning = not_standing_alone(draft, ev.items)
+    notes += [f"sentence does not stand alone: {s.text[:80]!r}" for s in leaning]
     figures = {
         "period": f"{start}..{end}",
         "period_items": len(period),
@@ -188,7 +214,7 @@ def evaluate_week(
         "calendar_lines": len(calendar),
         "calendar_repeated": repeated,
         "calendar_irrelevant": irrelevant_lines,
-        "paragraphs_opening_on_pronoun": len(pronoun),
+        "sentences_not_standing_alone": len(leaning),
         "page_items": pages,
         "page_headline_errors": headline_errors,
         "page_date_errors": date_errors,

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from osint.analyse import Evidence, ExtractiveEngine, verify_draft
+from osint.analyse.sentences import leans_back, quotable
 from osint.classify import Classifier
 from osint.cluster import build_stories
 from osint.models import CountryProfile, Item, Story
 from osint.settings import load_profile
+from osint.text import language_of
 
 from .conftest import PROJECT
 
@@ -115,3 +117,182 @@ def test_a_story_with_no_english_member_is_marked_with_its_language(profile: Cou
     assert dev.title_language == "Russian"
     checked, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
     assert checked.developments and checked.developments[0].title_language == "Russian"
+
+
+def story_of(sid: str, items: list[Item], buckets: list[str] | None = None) -> Story:
+    """A story made by hand of ``items`` (the first leads), so a test does not hang on clustering."""
+    return Story(
+        id=sid,
+        item_ids=[i.id for i in items],
+        canonical_id=items[0].id,
+        outlets=sorted({i.source for i in items}),
+        first_seen=min(i.published for i in items),
+        last_seen=max(i.published for i in items),
+        buckets=buckets or ["security"],  # type: ignore[list-item]
+    )
+
+
+LEANING = [
+    (
+        "Daily A",
+        "en",
+        "Mongolia's cabinet adopts a cybersecurity plan after attacks on state networks",
+        "Mongolia's cabinet adopted a cybersecurity plan on Tuesday after a series of cyberattacks on state "
+        "networks. The plan, which runs until 2028, sets out three cybersecurity tasks: protecting state "
+        "networks, training specialists and reporting cyberattacks within a day. It was drafted by the "
+        "cybersecurity agency after the attacks on state networks in January.",
+        9,
+    ),
+]
+
+
+def test_a_sentence_leaning_back_is_quoted_only_right_after_the_one_it_leans_on(
+    profile: CountryProfile,
+) -> None:
+    items = make_items(profile, LEANING)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-plan", items)]
+    texts = [s.text for s in ExtractiveEngine().compose(ev).developments[0].sentences]
+    first, plan, drafted = (q.text for q in quotable(items[0].text))
+    # "The plan, which runs…" is the most central sentence, but it leads only from behind its antecedent.
+    assert texts[0] == first
+    for dependent, antecedent in ((plan, first), (drafted, plan)):
+        if dependent in texts:
+            assert texts.index(dependent) == texts.index(antecedent) + 1
+
+
+def test_a_sentence_leaning_back_never_leads_a_one_sentence_paragraph(profile: CountryProfile) -> None:
+    items = make_items(profile, LEANING)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-plan", items)]
+    draft = ExtractiveEngine().compose(ev)
+    for sentence in [
+        *draft.executive,
+        *draft.outlook.flashpoints,
+        *(e.sentence for e in draft.outlook.calendar),
+    ]:
+        assert not leans_back(sentence.text), sentence.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "back"),
+    [
+        ("She stressed that the country pursues a balanced policy.", True),
+        ("The strategy, which covers 2022 to 2027, has four main directions.", True),
+        ("Much of the increase is attributed to demand for copper.", True),
+        ("The move drew criticism from the opposition.", True),
+        ("The latter signed the agreement on Friday.", True),
+        ("Both sides agreed to expand trade next year.", True),
+        ("Also on 6 March, the ministry issued a statement.", True),
+        ("Since then, the policy has prevailed in relations with both neighbours.", True),
+        ("The conferences form part of the implementation of the strategy.", True),
+        ("The opening of the embassy follows the entry into force of the agreement.", False),
+        ("The political standoff between parliament and the President continues.", False),
+        ("The General Staff is preparing the exercise for June.", False),
+        ("The government approved the draft budget on Monday.", False),
+        ("This week the ministry announced new border rules.", False),
+        ("Exports grew by half in the first two months of the year.", False),
+    ],
+)
+def test_leans_back(sentence: str, back: bool) -> None:
+    assert leans_back(sentence) is back
+
+
+MIXED_LANGUAGES = [
+    (
+        "Regional Wire (English)",
+        "en",
+        "Border checkpoint to become the main gateway for trade with the union",
+        "The northern border checkpoint will become the main gateway for trade under the free trade agreement. "
+        "Freight volumes through the checkpoint are expected to double within two years of the agreement.",
+        9,
+    ),
+    (
+        "Regional Wire (Russian)",
+        "en",  # tagged English by its feed, written in Russian
+        "Northern checkpoint gateway for trade",
+        "Пограничный пункт станет главными воротами для торговли по соглашению о свободной торговле с союзом. "
+        "Объём грузов через пункт пропуска должен удвоиться в течение двух лет после вступления соглашения.",
+        10,
+    ),
+]
+
+
+def test_a_sentence_in_another_language_is_not_quoted_when_the_story_has_one_in_english(
+    profile: CountryProfile,
+) -> None:
+    items = make_items(profile, MIXED_LANGUAGES)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-gate", [items[1], items[0]], ["economy"])]  # the Russian text leads
+    draft = ExtractiveEngine().compose(ev)
+    quoted = [s.text for s in draft.developments[0].sentences]
+    assert quoted and all(language_of(None, t) == "latin" for t in quoted)
+
+
+SAME_EXERCISE = [
+    (
+        "Agency",
+        "en",
+        "Planning meeting for the Steppe Shield exercise opens",
+        "A planning meeting for the Steppe Shield multinational exercise opened in Ulaanbaatar on Monday. "
+        "The Steppe Shield exercise will be held in June with contingents from twelve countries.",
+        9,
+    ),
+    (
+        "Daily B",
+        "en",
+        "Defence minister visits the General Staff",
+        "The defence minister visited the General Staff of the Armed Forces on Tuesday to discuss pay. "
+        "Staff officers are also preparing for Steppe Shield, the multinational exercise scheduled for June.",
+        10,
+    ),
+    (
+        "Daily C",
+        "en",
+        "Two summits on the calendar for the spring",
+        "Ministers will meet for the water summit on April 14, 2026 and for the energy summit on April 20, 2026 "
+        "in the capital.",
+        11,
+    ),
+]
+
+
+def test_the_calendar_lists_one_line_per_event_and_per_sentence(profile: CountryProfile) -> None:
+    items = make_items(profile, SAME_EXERCISE)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-plan", items[:1], ["defense"]), story_of("s-visit", items[1:2], ["defense"])]
+    ev.stories.append(story_of("s-summits", items[2:], ["diplomacy"]))
+    calendar = ExtractiveEngine().compose(ev).outlook.calendar
+    june = [e for e in calendar if e.when == "June 2026"]
+    assert len(june) == 1  # two outlets, two stories, one exercise
+    texts = [e.sentence.text for e in calendar]
+    assert len(texts) == len(set(texts))  # two dates in one sentence: still one line
+    summits = [e for e in calendar if "summit" in e.sentence.text]
+    assert len(summits) == 1 and summits[0].when == "April 14, 2026 and April 20, 2026"
+
+
+def test_no_sentence_twice_in_a_section(profile: CountryProfile) -> None:
+    shared = (
+        "The ministry of defence confirmed that the border guard units will receive new equipment this year."
+    )
+    rows = [
+        ("Agency", "en", "Border guards to receive new equipment", f"{shared} Deliveries start in May.", 9),
+        (
+            "Daily B",
+            "en",
+            "Defence budget debate continues in parliament",
+            f"{shared} Lawmakers debate cost.",
+            10,
+        ),
+    ]
+    items = make_items(profile, rows)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-a", items[:1], ["defense"]), story_of("s-b", items[1:], ["defense"])]
+    draft = ExtractiveEngine().compose(ev)
+    for section in (
+        [s.text for d in draft.developments for s in d.sentences],
+        [s.text for b in draft.military for s in b.sentences],
+        [s.text for b in draft.geopolitical for s in b.sentences],
+        [s.text for s in draft.outlook.flashpoints],
+    ):
+        assert len(section) == len(set(section))

@@ -38,7 +38,7 @@ from ..text import (
     words,
 )
 from .base import Draft, Evidence
-from .sentences import quotable_sentences
+from .sentences import quotable
 
 MAX_DEVELOPMENTS = 10
 REPORT_LANGUAGE = "en"
@@ -49,6 +49,7 @@ MIN_HISTORY = 10
 MAX_ITEMS_QUOTED = 12
 CALENDAR_STORIES = 80  # the calendar reads the most important stories of the period
 SAME_EVENT_OVERLAP = 0.3
+SAME_EVENT_NAMES = 2
 
 
 @dataclass
@@ -58,6 +59,11 @@ class _Candidate:
     position: int
     score: float
     words: frozenset[str]
+    language: str
+    """The sentence's own language (a Russian sentence quoted in an English article is Russian)."""
+    leans_back: bool = False
+    """It depends on the sentence before it in its article (``antecedent``): quoted only after it."""
+    antecedent: str | None = None
 
 
 def _norm(text: str) -> str:
@@ -98,8 +104,13 @@ class ExtractiveEngine:
         self._ev = ev
         stories = ev.stories
         top = stories[:MAX_DEVELOPMENTS]
-        developments = [self._development(s) for s in top]
-        developments = [d for d in developments if d.sentences]
+        said: list[str] = []  # no sentence twice in the section
+        developments = []
+        for story in top:
+            dev = self._development(story, said)
+            if dev.sentences:
+                developments.append(dev)
+                said.extend(s.text for s in dev.sentences)
         executive = self._executive(stories)
         return Draft(
             executive=executive,
@@ -157,10 +168,22 @@ class ExtractiveEngine:
         found: list[_Candidate] = []
         # The earliest, most reliable originals tell a story; a long tail adds cost, not news.
         for item in items[:MAX_ITEMS_QUOTED]:
-            for pos, sent in enumerate(quotable_sentences(item.text)):
+            for q in quotable(item.text):
+                pos, sent = q.position, q.text
                 bag = _bag(sent)
                 score = dot(unit(bag), centroid_unit) * (1.3 if pos == 0 else 1.15 if pos < 3 else 1.0)
-                found.append(_Candidate(sent, item.id, pos, score, frozenset(bag)))
+                found.append(
+                    _Candidate(
+                        sent,
+                        item.id,
+                        pos,
+                        score,
+                        frozenset(bag),
+                        sentence_language(sent, item),
+                        q.leans_back,
+                        q.antecedent,
+                    )
+                )
         found.sort(key=lambda c: (-c.score, c.item_id, c.position))
         self._cache[story.id] = found
         return found
@@ -174,25 +197,67 @@ class ExtractiveEngine:
         avoid: Iterable[str] = (),
         skip_lists: bool = False,
     ) -> list[Sentence]:
-        """Up to ``n`` central, mutually different sentences of a story."""
+        """Up to ``n`` central, mutually different sentences of a story, each standing alone.
+
+        A sentence in another language than the report's is passed over when the story has
+        one in the report's language; a sentence that leans on the one before it is taken
+        only once that one is (and is placed right after it); one close to a sentence in
+        ``avoid`` (what the section already says) is not said again.
+        """
         chosen: list[_Candidate] = []
         avoid_words = [frozenset(_bag(a)) for a in avoid]
-        for cand in self._candidates(story):
+        candidates = self._candidates(story)
+        own_language = any(c.language == REPORT_LANGUAGE for c in candidates)
+        waiting: list[_Candidate] = []
+
+        def fits(cand: _Candidate) -> bool:
+            if own_language and cand.language != REPORT_LANGUAGE:
+                return False
             if must is not None and not self._mentions(must, cand.text):
-                continue
+                return False
             if skip_lists and _is_list(cand.text):
-                continue
+                return False
             if any(_overlap(cand.words, c.words) > 0.5 for c in chosen):
-                continue
-            if any(_overlap(cand.words, a) > 0.7 for a in avoid_words):
-                continue
-            chosen.append(cand)
+                return False
+            return not any(_overlap(cand.words, a) > 0.7 for a in avoid_words)
+
+        def after_chosen(cand: _Candidate) -> bool:
+            return any(c.item_id == cand.item_id and c.text == cand.antecedent for c in chosen)
+
+        for cand in candidates:
             if len(chosen) >= n:
                 break
-        # The most central sentence leads; the rest follow in the order the sources tell it.
+            if cand.leans_back and not after_chosen(cand):
+                waiting.append(cand)
+                continue
+            if fits(cand):
+                chosen.append(cand)
+        # A sentence passed over for leaning back comes in once what it leans on is chosen.
+        for cand in waiting:
+            if len(chosen) >= n:
+                break
+            if after_chosen(cand) and fits(cand):
+                chosen.append(cand)
+        return [
+            Sentence(text=c.text, item_ids=self._cites_for(c.text, story, c.item_id))
+            for c in self._in_order(chosen)
+        ]
+
+    def _in_order(self, chosen: list[_Candidate]) -> list[_Candidate]:
+        """The most central sentence leads; the rest follow in the order the sources tell it,
+        and a sentence that leans back comes right after the one it leans on."""
+        if not chosen:
+            return []
         items = self._ev.items
-        chosen[1:] = sorted(chosen[1:], key=lambda c: (items[c.item_id].published, c.item_id, c.position))
-        return [Sentence(text=c.text, item_ids=self._cites_for(c.text, story, c.item_id)) for c in chosen]
+        alone = [c for c in chosen[1:] if not c.leans_back]
+        alone.sort(key=lambda c: (items[c.item_id].published, c.item_id, c.position))
+        ordered = [chosen[0], *alone]
+        for dep in sorted((c for c in chosen if c.leans_back), key=lambda c: (c.item_id, c.position)):
+            at = next(
+                k for k, c in enumerate(ordered) if c.item_id == dep.item_id and c.text == dep.antecedent
+            )
+            ordered.insert(at + 1, dep)
+        return ordered
 
     # ------------------------------------------------------------------ sections
 
@@ -212,13 +277,13 @@ class ExtractiveEngine:
                 return items[item_id], None
         return lead, language_name(item_language(lead)) or None
 
-    def _development(self, story: Story) -> Development:
+    def _development(self, story: Story, said: Sequence[str] = ()) -> Development:
         head, language = self._headline(story)
         title_ids = [i for i in story.item_ids if _norm(self._ev.items[i].title) == _norm(head.title)]
         return Development(
             title=Sentence(text=head.title, item_ids=title_ids),
             title_language=language,
-            sentences=self._pick(story, PARAGRAPH_SENTENCES),
+            sentences=self._pick(story, PARAGRAPH_SENTENCES, avoid=said),
             buckets=story.buckets,
             item_ids=story.item_ids,
             story_id=story.id,
@@ -270,11 +335,14 @@ class ExtractiveEngine:
 
     def _military(self, stories: Sequence[Story]) -> list[SectionBlock]:
         blocks = []
+        said: list[str] = []  # no sentence twice in the section
         for bucket, heading in (("defense", "Defense"), ("security", "Internal and public security")):
             sentences: list[Sentence] = []
             for story in stories:
                 if story.buckets and story.buckets[0] == bucket:
-                    sentences.extend(self._pick(story, 2))
+                    picked = self._pick(story, 2, avoid=said)
+                    sentences.extend(picked)
+                    said.extend(p.text for p in picked)
                 if len(sentences) >= 8:
                     break
             blocks.append(
@@ -291,7 +359,7 @@ class ExtractiveEngine:
         risk = self._matcher("risk", self._risk_matcher)
         for story in stories:
             if "security" in story.buckets[:1]:
-                flashpoints.extend(self._pick(story, 1, must=risk))
+                flashpoints.extend(self._pick(story, 1, must=risk, avoid=[f.text for f in flashpoints]))
             if len(flashpoints) >= 4:
                 break
         indicators, previous_indicators = self._indicators()
@@ -304,36 +372,63 @@ class ExtractiveEngine:
         )
 
     def _calendar(self, stories: Sequence[Story]) -> list[CalendarEvent]:
-        events: dict[tuple[date, str], CalendarEvent] = {}
+        """One line per future appointment the period's stories name, each standing alone.
+
+        Stories are in importance order and candidates in centrality order, so the first
+        sentence seen for an event is the one kept. A sentence is one line (its first
+        future date; more dates in it are named in the line's date); a later sentence on
+        the same day is the same appointment when it says mostly the same, or shares two
+        names (an exercise's, a summit's) with one kept that not every other item names.
+        """
+        events: list[tuple[CalendarEvent, frozenset[str], frozenset[str]]] = []
+        seen: set[str] = set()
+        rarity = self._rare_names()
         for story in stories[:CALENDAR_STORIES]:
-            for cand in self._candidates(story):
+            candidates = self._candidates(story)
+            own_language = any(c.language == REPORT_LANGUAGE for c in candidates)
+            for cand in candidates:
+                if cand.leans_back or (own_language and cand.language != REPORT_LANGUAGE):
+                    continue
+                if cand.text in seen:
+                    continue
                 dated = self._dates.get((cand.text, self._ev.end))
                 if dated is None:
                     dated = self._dates[(cand.text, self._ev.end)] = future_dates(cand.text, self._ev.end)
-                for when, key in dated:
-                    k = (key, story.id)
-                    if k in events:
-                        continue
-                    events[k] = CalendarEvent(
-                        when=when,
-                        sort_key=key,
-                        sentence=Sentence(
-                            text=cand.text, item_ids=self._cites_for(cand.text, story, cand.item_id)
-                        ),
+                if not dated:
+                    continue
+                seen.add(cand.text)
+                (label, key), *more = dated
+                event_words = frozenset(_bag(cand.text))
+                names = frozenset(n for n in _names(cand.text) if rarity(n))
+                if any(
+                    other.sort_key == key
+                    and (
+                        _overlap(event_words, ow) >= SAME_EVENT_OVERLAP or len(names & on) >= SAME_EVENT_NAMES
                     )
-        # One line per date and event: stories are in importance order and candidates in
-        # centrality order, so the first sentence seen for an event is the one kept; a later
-        # one naming the same date in mostly the same words tells the same appointment.
-        kept: list[CalendarEvent] = []
-        seen_words: dict[date, list[frozenset[str]]] = {}
-        for event in events.values():
-            event_words = frozenset(_bag(event.sentence.text))
-            same_day = seen_words.setdefault(event.sort_key, [])
-            if any(_overlap(event_words, other) >= SAME_EVENT_OVERLAP for other in same_day):
-                continue
-            same_day.append(event_words)
-            kept.append(event)
+                    for other, ow, on in events
+                ):
+                    continue
+                when = " and ".join([label, *(m[0] for m in more)])
+                sentence = Sentence(text=cand.text, item_ids=self._cites_for(cand.text, story, cand.item_id))
+                events.append((CalendarEvent(when=when, sort_key=key, sentence=sentence), event_words, names))
+        kept = [e for e, _w, _n in events]
         return sorted(kept, key=lambda e: (e.sort_key, e.sentence.text))[:12]
+
+    def _rare_names(self) -> Callable[[str], bool]:
+        """Whether a name (a capitalised word) is rare enough in the period to tell one event:
+        named by at most half of its items, and not the country's own name."""
+        own = {w.lower() for ts in self._ev.profile.names.values() for t in ts for w in tokenize(t)}
+        texts = [self._normalised(i) for i in self._ev.items]
+        limit = max(2, len(texts) // 2)
+        known: dict[str, bool] = {}
+
+        def rare(name: str) -> bool:
+            if name not in known:
+                needle = f" {name} "
+                known[name] = name not in own and sum(needle in f" {t} " for t in texts) <= limit
+            return known[name]
+
+        return rare
 
     def _risk_matcher(self) -> TermMatcher:
         """Strong security terms of the taxonomy: a flashpoint sentence must name a risk."""
@@ -429,6 +524,20 @@ def language_name(code: str) -> str:
     return str(Locale("en").languages.get(code, code)) if code else ""
 
 
+def sentence_language(text: str, item: Item) -> str:
+    """A quoted sentence's language: its script's, named by its item's tag when that fits.
+
+    A Latin-script sentence is taken to be in the report's language; one in another script
+    is in its item's language (a Russian article's sentence is Russian) unless the item is
+    tagged with the report's language, when the script's name stands for it.
+    """
+    script = language_of(None, text)
+    if script in ("latin", ""):
+        return REPORT_LANGUAGE
+    own = item_language(item)
+    return own if own != REPORT_LANGUAGE else script
+
+
 def item_language(item: Item) -> str:
     """An item's language; a Latin-script title without a tag is taken to be English."""
     found = language_of(item.language, item.title)
@@ -438,6 +547,13 @@ def item_language(item: Item) -> str:
 def _is_list(text: str) -> bool:
     """A sentence that mostly enumerates names ("comprises Armenia, Belarus, ...")."""
     return text.count(",") >= 3 and sum(1 for t in tokenize(text) if t[:1].isupper()) >= 6
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after a sentence's first (names of people, places, bodies, events),
+    lower-cased, months left out."""
+    toks = tokenize(text)[1:]
+    return {t.lower() for t in toks if t[:1].isupper() and len(t) > 2 and t not in MONTHS}
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
