@@ -41,7 +41,7 @@ from .models import Report
 from .retry import RetryPolicy
 from .settings import Settings
 from .templating import environment
-from .text import has_controls, strip_controls
+from .text import fold_space, has_controls, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +194,7 @@ def header_text(value: object, limit: int = SUBJECT_LIMIT) -> str:
     """
     text = unicodedata.normalize("NFC", str(value))
     text = strip_controls(text, hidden=True, keep="", replacement=" ")
-    text = text.replace("=?", "= ?")
-    text = " ".join(text.split())
+    text = fold_space(text.replace("=?", "= ?"))
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -331,7 +330,7 @@ def _describe(exc: BaseException, config: MailConfig) -> str:
 
 def _decode(value: bytes | str) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    return " ".join(text.split())
+    return fold_space(text)
 
 
 def _answer(exc: smtplib.SMTPResponseException) -> str:

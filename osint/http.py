@@ -34,7 +34,6 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
-from httpcore._backends.base import SOCKET_OPTION
 
 from .errors import BlockedAddressError, FetchError, TransientError
 from .retry import RetryPolicy, retry_after_seconds
@@ -103,7 +102,7 @@ class _GuardedBackend(httpcore.AnyIOBackend):
         port: int,
         timeout: float | None = None,
         local_address: str | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         try:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the collector's main process reconciles without parsing any
     from lxml import etree
 
 from .models import Article, Entry
-from .text import MONTH_PATTERN, MONTHS
+from .text import MONTH_PATTERN, MONTHS, fold_space, words
 
 # Where a candidate came from, in the order that breaks ties between equally supported ones.
 ORIGINS = ("og:title", "feed", "title", "h1", "h2", "extracted")
@@ -37,7 +37,6 @@ MAX_WORDS = 40
 MAX_HEADINGS = 4
 FEED_PAGE_TOLERANCE = timedelta(days=1, hours=12)
 _SEPARATOR = re.compile(r"\s+(?:[-–—|·•»:]|::)\s+")
-_WORD = re.compile(r"\w+")
 _MASTHEAD = re.compile(
     r"\b(?:masthead|logo|brand(?:ing)?|site-?(?:name|title|header|branding)|banner|top-?bar)\b"
 )
@@ -61,11 +60,11 @@ _META_DATES = ("article:published_time", "og:published_time", "datepublished", "
 
 
 def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).lower()))
+    return " ".join(words(unicodedata.normalize("NFKC", text)))
 
 
 def _clean(text: str) -> str:
-    return " ".join(text.split())
+    return fold_space(text)
 
 
 def _agree(a: str, b: str) -> bool:

@@ -19,6 +19,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .models import Sentence
+from .text import fold_space
 
 BUCKET_LABELS = {
     "security": "Security",
@@ -36,7 +37,7 @@ def autoescape(name: str | None) -> bool:
 
 def md_escape(value: object) -> str:
     """Text safe to put in Markdown: no markup, links, headings or HTML survive from it."""
-    text = " ".join(str(value).split())
+    text = fold_space(str(value))
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1. x" would start a list
     return re.sub(r"^([-+=])", r"\\\1", text)

@@ -10,8 +10,9 @@ character and two their own month table. Each helper here answers one question:
   :mod:`osint.terms` matches CJK terms as substrings);
 * :data:`STOPWORDS` (per language: en, ru, mn, zh), :data:`ALL_STOPWORDS` and
   :func:`content_words` -- the words that say what a text is about;
-* :func:`tfidf`, :func:`unit`, :func:`dot` and :func:`cosine` -- sparse vectors, one
-  weighting (``(1 + log tf) * log((1 + n) / (1 + df))``) and one similarity;
+* :func:`tfidf`, :func:`unit` and :func:`dot` -- sparse vectors, one weighting
+  (``(1 + log tf) * log((1 + n) / (1 + df))``) and one similarity (the dot product of
+  unit vectors is their cosine);
 * :data:`MONTHS`, :data:`MONTH_NAMES`, :data:`MONTH_ABBREVIATIONS`, :data:`MONTH_PATTERN`
   -- English month names for dates written in text;
 * :func:`strip_controls` and :func:`has_controls` -- characters that are never text
@@ -96,11 +97,6 @@ def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(v * b.get(w, 0.0) for w, v in a.items())
-
-
-def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """The cosine of two vectors of any length (0.0 when either is empty)."""
-    return dot(unit(a), unit(b))
 
 
 def tfidf(bags: Sequence[Mapping[str, int]], *, top_terms: int | None = None) -> list[Vector]:
