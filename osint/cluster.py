@@ -11,6 +11,9 @@ Two passes, because they answer different questions:
    languages, when they share enough rare names and figures; candidate pairs come from
    an inverted index of each item's most distinctive words, so cost grows linearly with
    the number of items.
+3. *Frames*: a story told by several outlets takes in a small group that carries two or
+   more of its own names (a Mass on the visit's third day, a colour piece) unless that
+   group's headline announces another kind of event or it is about something else.
 """
 
 from __future__ import annotations
@@ -55,9 +58,17 @@ MAX_POSTINGS = 60
 LEAD_WORDS = 120
 LEAD_CHARS = 240  # the lead of a text without spaces (Chinese)
 EVENT = "event:"
+TOPIC = "@topic:"
 # Two items whose headlines announce different kinds of event (the visit, the agreement
 # signed during it) join only if they are this much closer than the threshold asks.
 OTHER_EVENT_FACTOR = 0.35
+# A story of at least FRAME_ITEMS reports from two outlets takes in a group of at most
+# FRAME_JOINS reports that shares FRAME_SHARED of its own names: names that two of its
+# reports carry and that stand mostly (FRAME_SHARE of their items) in the story.
+FRAME_ITEMS = 3
+FRAME_JOINS = 2
+FRAME_SHARED = 2
+FRAME_SHARE = 0.5
 _DIGITS = re.compile(r"(?<!\d)\d{2,}(?!\d)")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
@@ -346,6 +357,7 @@ def build_stories(items: Sequence[Item], profile: CountryProfile | None = None) 
             uf.union(ra, rb)
             root = uf.find(ra)
             group_of[root] = group_of[ra] + group_of[rb]
+    _attach_to_frames(uf, [i.id for i in originals], by_id, anchors, kind)
     groups: dict[int, list[Item]] = defaultdict(list)
     for item in originals:
         groups[uf.find(item.id)].append(item)
@@ -354,6 +366,67 @@ def build_stories(items: Sequence[Item], profile: CountryProfile | None = None) 
     stories = [story_from(members, copies) for members in groups.values()]
     stories.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return stories
+
+
+def _attach_to_frames(
+    uf: _UnionFind,
+    ids: Sequence[int],
+    by_id: dict[int, Item],
+    anchors: dict[int, set[str]],
+    kind: dict[int, str | None],
+) -> None:
+    """Join small groups to a large story they belong to, told from another angle.
+
+    A visit reported by many outlets is also a Mass on its third day, a colour piece, a
+    report in a language whose words share nothing with the English ones: each alone is
+    too far from any one report, but it shares two or more of the story's own names (those
+    that several of its reports carry and that the rest of the week mostly lacks). A small
+    group whose headline announces another kind of event (the reaction to the visit, the
+    agreement signed during it) stays apart, whatever it shares.
+    """
+    df: Counter[str] = Counter(a for i in ids for a in anchors[i])
+    changed = True
+    while changed:
+        changed = False
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in ids:
+            members[uf.find(i)].append(i)
+        frames = sorted(
+            (
+                r
+                for r, m in members.items()
+                if len(m) >= FRAME_ITEMS and len({by_id[i].source for i in m}) > 1
+            ),
+            key=lambda r: (-len(members[r]), r),
+        )
+        for root in frames:
+            frame = members[root]
+            inside: Counter[str] = Counter(a for i in frame for a in anchors[i])
+            core = {
+                a
+                for a, n in inside.items()
+                if n >= 2 and not a.startswith("@" + EVENT) and n >= FRAME_SHARE * df[a]
+            }
+            kinds = Counter(kind[i] for i in frame if kind[i])
+            frame_kind = min(kinds, key=lambda k: (-kinds[k], k)) if kinds else None
+            lo = min(by_id[i].published for i in frame) - STORY_WINDOW
+            hi = max(by_id[i].published for i in frame) + STORY_WINDOW
+            for other, group in members.items():
+                if other == root or len(group) > FRAME_JOINS or uf.find(other) != other:
+                    continue
+                if any(not lo <= by_id[i].published <= hi for i in group):
+                    continue
+                if {kind[i] for i in group if kind[i]} - {frame_kind}:
+                    continue  # a kind of event of its own
+                names = set().union(*(anchors[i] for i in group))
+                if any(a.startswith(TOPIC) and a not in inside for a in names):
+                    continue  # about something the story is not: a fire beside the snow
+                shared = names & core
+                if len(shared) >= FRAME_SHARED:
+                    uf.union(root, other)
+                    changed = True
+            if changed:
+                break
 
 
 def story_from(members: Sequence[Item], copies: dict[int, int]) -> Story:

@@ -157,3 +157,66 @@ def test_one_shared_place_does_not_join_reports_across_languages() -> None:
         ),
     ]
     assert _profiled(items) == [[1], [2]]
+
+
+def _visit() -> list[Item]:
+    """A state visit told by three outlets in two languages."""
+    return [
+        _item(
+            1,
+            3,
+            "en",
+            "French President arrives in Ulaanbaatar on a state visit",
+            "Emmanuel Macron arrived in Ulaanbaatar on Tuesday, the first state visit by a French president. "
+            "President Khurelsukh welcomed him at the airport.",
+        ),
+        _item(
+            2,
+            3,
+            "en",
+            "Macron and Khurelsukh hold talks on critical minerals",
+            "Emmanuel Macron and President Khurelsukh held talks in Ulaanbaatar on critical minerals, "
+            "uranium and renewable energy.",
+        ),
+        _item(
+            3,
+            3,
+            "ru",
+            "Макрон прибыл в Улан-Батор с государственным визитом",
+            "Эммануэль Макрон прибыл в Улан-Батор, где его встретил президент Хурэлсух.",
+        ),
+    ]
+
+
+def test_a_report_from_another_angle_joins_the_story_it_shares_names_with() -> None:
+    # Alone, the monastery piece is close to no single report of the visit (other words, no
+    # kind of event in its headline), but it carries the visit's own names: Macron, Emmanuel.
+    piece = _item(
+        4,
+        4,
+        "en",
+        "Crowds greet Emmanuel Macron at Gandan monastery",
+        "Monks and residents crowded the courtyard of Gandan monastery as Macron lit butter lamps "
+        "before flying home.",
+    )
+    assert _profiled([*_visit(), piece]) == [[1, 2, 3, 4]]
+
+
+def test_the_reaction_to_a_visit_and_a_fire_stay_apart_from_the_story() -> None:
+    reaction = _item(
+        4,
+        4,
+        "en",
+        "Beijing responds to Emmanuel Macron's remarks in Ulaanbaatar",
+        "China's foreign ministry answered the remarks Macron made in Ulaanbaatar about rare earths, "
+        "saying supply chains should stay open.",
+    )
+    fire = _item(
+        5,
+        4,
+        "en",
+        "Steppe fire near the airport put out as Macron leaves",
+        "A steppe fire near the airport was put out on Wednesday as Emmanuel Macron left, the emergency "
+        "agency said.",
+    )
+    assert _profiled([*_visit(), reaction, fire]) == [[1, 2, 3], [4], [5]]
