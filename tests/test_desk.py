@@ -7,12 +7,14 @@ the demo store with one hostile feed collected into it (see :mod:`tests.deskfixt
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from markupsafe import escape
+from pypdf import PdfReader
 
 from osint.desk.auth import Throttle
 from osint.desk.service import DeskService, write_reviewed
@@ -178,6 +180,8 @@ def test_approval_writes_every_format_and_reopens_on_a_later_edit(desk: Desk) ->
 
 
 def test_an_approved_report_is_the_same_bytes_when_built_again(desk: Desk) -> None:
+    """Store + editorial layer + period -> the same files in every format, the PDF included
+    (its creation date is the approval's, not the clock's)."""
     url = sorted(_cited_urls(desk.report()))[-1]
     desk.api(
         "POST",
@@ -187,13 +191,19 @@ def test_an_approved_report_is_the_same_bytes_when_built_again(desk: Desk) -> No
     )
     desk.api("POST", f"/api/reports/{PERIOD}/approve", desk.editor_token)
     out = desk.settings.out
-    first = {p.suffix: p.read_bytes() for p in out.glob(f"mongolia-{PERIOD}.*") if p.suffix != ".pdf"}
+    first = {p.suffix: p.read_bytes() for p in out.glob(f"mongolia-{PERIOD}.*")}
+    for p in out.glob(f"mongolia-{PERIOD}.*"):
+        p.unlink()
     with RunContext(desk.settings) as ctx:  # a fresh service: nothing kept from the first build
         start, end = (date.fromisoformat(d) for d in PERIOD.split("_"))
         write_reviewed(DeskService(ctx).draft(start, end), desk.settings)
-    again = {p.suffix: p.read_bytes() for p in out.glob(f"mongolia-{PERIOD}.*") if p.suffix != ".pdf"}
-    assert set(first) == {".html", ".md", ".json"}
-    assert first == again
+    again = {p.suffix: p.read_bytes() for p in out.glob(f"mongolia-{PERIOD}.*")}
+    assert set(first) == {".html", ".pdf", ".md", ".json"}
+    for ext in first:
+        assert first[ext] == again[ext], ext
+    approved_at = datetime.fromisoformat(json.loads(first[".json"])["review"]["approved_at"])
+    created = PdfReader(BytesIO(first[".pdf"])).metadata.creation_date  # type: ignore[union-attr]
+    assert created is not None and created == approved_at
 
 
 # --------------------------------------------------------------------------- pages and security

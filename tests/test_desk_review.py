@@ -131,7 +131,8 @@ def test_approval_sends_and_the_run_then_rebuilds_the_same_report(
     code, output = invoke("report", "--from", "2026-03-09", "--to", "2026-03-15")
     assert code == 0, output
     again = {p.suffix: p.read_bytes() for p in (tmp_path / "again").glob(f"{STEM}.*")}
-    for ext in (".json", ".md", ".html"):
+    assert set(approved) == {".json", ".md", ".html", ".pdf"}
+    for ext in approved:
         assert again[ext] == approved[ext], ext
     code, output = invoke("send", str(tmp_path / "reports" / f"{STEM}.json"))
     assert code == 0 and "sent before" in output, output

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import Sentence
 from ..text import MONTH_PATTERN, MONTHS, tokenize
@@ -119,13 +120,38 @@ def _entities(ev: Evidence) -> frozenset[str]:
     )
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What a source's text can support: its words, numbers and days, and the words it
+    holds only in instruction-like passages."""
+
+    words: frozenset[str]
+    digits: frozenset[str]
+    days: frozenset[tuple[int, int]]
+    withheld: frozenset[str]
+
+
+@lru_cache(maxsize=8192)
+def _source_facts(text: str) -> _Facts:
+    """The facts of one item's title and text, kept by text: an item's text never changes,
+    and the review desk verifies a week's drafts again after every edit to its evidence."""
+    kept, withheld = split_withheld(text)
+    own = words(kept)
+    return _Facts(
+        frozenset(own),
+        frozenset(_digits(kept)),
+        frozenset(_days(kept)),
+        frozenset(words(" ".join(withheld)) - own),
+    )
+
+
 class Verifier:
     def __init__(self, ev: Evidence) -> None:
         self._ev = ev
-        self._source_words: dict[int, set[str]] = {}
-        self._source_digits: dict[int, set[str]] = {}
-        self._source_days: dict[int, set[tuple[int, int]]] = {}
-        self._withheld_words: dict[int, set[str]] = {}
+        self._source_words: dict[int, frozenset[str]] = {}
+        self._source_digits: dict[int, frozenset[str]] = {}
+        self._source_days: dict[int, frozenset[tuple[int, int]]] = {}
+        self._withheld_words: dict[int, frozenset[str]] = {}
         self._entities = _entities(ev)
         # The country the report is about is its subject, not a claim: a domestic outlet's
         # story ("the Prime Minister visited ...") supports "Mongolia's Prime Minister ...".
@@ -139,14 +165,14 @@ class Verifier:
         self.last_reason: str | None = None
         """Why the last sentence checked was dropped."""
 
-    def _words_of(self, item_id: int) -> set[str]:
+    def _words_of(self, item_id: int) -> frozenset[str]:
         if item_id not in self._source_words:
             item = self._ev.items[item_id]
-            text, withheld = split_withheld(f"{item.title}\n{item.text}")
-            self._source_words[item_id] = words(text)
-            self._source_digits[item_id] = _digits(text)
-            self._source_days[item_id] = _days(text)
-            self._withheld_words[item_id] = words(" ".join(withheld)) - self._source_words[item_id]
+            facts = _source_facts(f"{item.title}\n{item.text}")
+            self._source_words[item_id] = facts.words
+            self._source_digits[item_id] = facts.digits
+            self._source_days[item_id] = facts.days
+            self._withheld_words[item_id] = facts.withheld
         return self._source_words[item_id]
 
     def check(self, sentence: Sentence) -> Sentence | None:

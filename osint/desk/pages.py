@@ -20,7 +20,6 @@ from ..errors import OsintError, ReviewError
 from ..models import BUCKETS
 from .auth import SESSION_USER, Denied, check_csrf, require, safe_next
 from .context import desk_of
-from .evidence import evidence_summary
 from .forms import op_from_form
 from .service import UnsupportedText
 
@@ -98,7 +97,7 @@ def _draft_context(view: Any) -> dict[str, Any]:
         "sections": [(s, SECTION_LABELS[s]) for s in SECTIONS],
         "buckets": BUCKETS,
         "cited": cited_by,
-        "summary": evidence_summary,
+        "summary": view.summary,
         "story_of_dev": {d.story_id: n for n, d in enumerate(view.report.developments)},
     }
 
@@ -138,7 +137,7 @@ async def item_page(request: Request) -> Response:
         v=view,
         item=item,
         story=story,
-        summary=evidence_summary(item),
+        summary=view.summary(item),
         cited=[a.number for a in view.report.annex if a.item_id == item.id],
     )
 

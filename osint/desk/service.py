@@ -10,6 +10,7 @@ thread that owns the store connection.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from ..render import render
 from ..review import ReviewLog, ReviewState
 from ..settings import Settings
 from ..stats import Stats
+from .evidence import EvidenceSummary, evidence_summary
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,14 @@ class Base:
         default_factory=dict
     )
     """Ids of the live evidence edits -> the verified draft written over them."""
+    summaries: dict[int, EvidenceSummary] = field(default_factory=dict)
+    """Item id -> its evidence as the draft page shows it (items and their sorting are fixed here)."""
+
+    def summary(self, item: Item) -> EvidenceSummary:
+        found = self.summaries.get(item.id)
+        if found is None:
+            found = self.summaries[item.id] = evidence_summary(item)
+        return found
 
 
 @dataclass
@@ -75,6 +85,8 @@ class DraftView:
     excluded: dict[int, str]
     """Item id -> the reason it was excluded (items of the period the analyst left out)."""
     all_items: dict[int, Item]
+    summary: Callable[[Item], EvidenceSummary] = evidence_summary
+    """An item's evidence for the page (kept with the period's sorted evidence)."""
 
     @property
     def key(self) -> str:
@@ -140,6 +152,7 @@ class DeskService:
             cached = Base(self.data_version(), period)  # sorting may have saved classifications
             self._bases = {k: v for k, v in self._bases.items() if k[:2] != (start, end)}
             self._bases[key] = cached
+            _keep_out_of_gc()
         return cached
 
     def draft(self, start: date, end: date) -> DraftView:
@@ -154,6 +167,7 @@ class DeskService:
         if key not in self._views:
             self._views = {k: v for k, v in self._views.items() if k[:2] != (start, end)}
             self._views[key] = self._build(start, end)
+            gc.freeze()  # kept until the review or the store changes: see _keep_out_of_gc
         return self._views[key]
 
     def _build(self, start: date, end: date) -> DraftView:
@@ -194,7 +208,18 @@ class DeskService:
         seen = self.log.reviewed_through(start, end)
         new = {i for i in everything if seen is not None and i > seen}
         return DraftView(
-            start, end, report, ev, layer.applied, state, layer.edits, dev_urls, new, excluded, everything
+            start,
+            end,
+            report,
+            ev,
+            layer.applied,
+            state,
+            layer.edits,
+            dev_urls,
+            new,
+            excluded,
+            everything,
+            base.summary,
         )
 
     @staticmethod
@@ -305,6 +330,16 @@ class DeskService:
         if self.settings.mail_configured():
             outcome = next(iter(send_job.send(self.ctx, [paths[0]])), None)
         return view, paths, outcome
+
+
+def _keep_out_of_gc() -> None:
+    """Move what the desk now keeps (a sorted week: tens of thousands of objects) out of the
+    cyclic collector's sight, so an edit's round trip does not pay for a full collection
+    walking it (measured: 0.2 s pauses on a 2,000-item week). What an earlier freeze kept
+    and the desk has since let go is collected first."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class UnsupportedText(ReviewError):
