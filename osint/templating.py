@@ -56,7 +56,7 @@ def cite_html(sentence: Sentence) -> Markup:
     parts = [Markup('<a class="cite" href="#ref-{n}">{n}</a>').format(n=n) for n in sentence.citations]
     cited = Markup('{text} <span class="cites">[{refs}]</span>').format(
         text=escape(sentence.text), refs=Markup(", ").join(parts)
-    )
+    ) if parts else escape(sentence.text)  # an analyst's uncited paragraph: no empty brackets
     if not sentence.label:
         return cited
     labelled = '<span class="assessment"><span class="assessment-label">{label}:</span> {cited}</span>'
@@ -64,9 +64,9 @@ def cite_html(sentence: Sentence) -> Markup:
 
 
 def cite_md(sentence: Sentence) -> str:
-    refs = ", ".join(str(n) for n in sentence.citations)
+    refs = f" \\[{', '.join(str(n) for n in sentence.citations)}\\]" if sentence.citations else ""
     head = f"*{md_escape(sentence.label)}:* " if sentence.label else ""
-    return f"{head}{md_escape(sentence.text)} \\[{refs}\\]"
+    return f"{head}{md_escape(sentence.text)}{refs}"
 
 
 def fmt_day(value: Any) -> str:

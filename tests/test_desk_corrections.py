@@ -1,0 +1,234 @@
+"""Every correction of the editorial layer, through the desk's API and forms, on the demo week.
+
+One test per kind of correction (exclude an item or a story, merge, move an item, set a
+story's primary bucket, rename, reorder, pin and drop developments, edit a sentence,
+the analyst's own paragraph, undo), each checking the draft the desk then serves — the
+same ``report.json`` approval writes. Wording the sources do not support is flagged
+(names and numbers apart) and needs the analyst's confirmation, in the API and in the
+page's forms. The rendered formats mark analyst text apart and say who approved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .deskfixtures import (
+    EDITOR,
+    PERIOD,
+    Desk,
+    desk,  # noqa: F401  (fixture)
+    desk_world,  # noqa: F401  (fixture)
+)
+
+EDITS = f"/api/reports/{PERIOD}/edits"
+
+
+def _post(desk: Desk, *ops: dict[str, Any]) -> Any:
+    return desk.api("POST", EDITS, desk.editor_token, json={"edits": list(ops)})
+
+
+def _ok(desk: Desk, *ops: dict[str, Any]) -> list[int]:
+    r = _post(desk, *ops)
+    assert r.status_code == 200, r.text
+    ids = r.json()["ids"]
+    assert isinstance(ids, list)
+    return ids
+
+
+def _dev_urls(doc: dict[str, Any]) -> list[str]:
+    """Each development named by the first item it cites (what an edit may name it by)."""
+    return [d["sources"][0]["url"] for d in doc["developments"]]
+
+
+def _clusters(doc: dict[str, Any]) -> dict[str, str]:
+    return {i["url"]: i["cluster"] for i in doc["items"]}
+
+
+def _members(doc: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for url, cluster in _clusters(doc).items():
+        out.setdefault(cluster, []).append(url)
+    return out
+
+
+def _sentences(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    out = list(doc["executive_summary_sentences"])
+    for d in doc["developments"]:
+        out += d["sentences"]
+    for key in ("geopolitical_blocks", "military_blocks"):
+        for b in doc["sections"][key]:
+            out += b["sentences"]
+    return out + doc["sections"]["outlook"]["recommendations"]
+
+
+def test_exclude_story_takes_all_its_items_out_and_needs_a_reason(desk: Desk) -> None:
+    doc = desk.report()
+    dev = doc["developments"][1]
+    members = _members(doc)[dev["story_id"]]
+    assert len(members) >= 2, "the second development's story has several items"
+    assert _post(desk, {"op": "exclude_story", "url": members[0]}).status_code == 400
+    _ok(desk, {"op": "exclude_story", "url": members[-1], "reason": "not a security matter"})
+    after = desk.report()
+    assert not set(members) & set(_clusters(after))
+    assert not set(members) & {a["url"] for a in after["annex"]}
+    assert dev["title"] not in [d["title"] for d in after["developments"]]
+    assert len(after["items"]) == len(doc["items"]) - len(members)
+
+
+def test_merge_folds_one_story_into_another(desk: Desk) -> None:
+    doc = desk.report()
+    first, second = doc["developments"][0], doc["developments"][1]
+    into = _members(doc)[first["story_id"]]
+    moving = _members(doc)[second["story_id"]]
+    _ok(desk, {"op": "merge_stories", "url": moving[0], "into": into[0]})
+    after = desk.report()
+    clusters = _clusters(after)
+    assert len({clusters[u] for u in into + moving}) == 1
+    assert len(after["developments"]) <= len(doc["developments"])
+    assert second["title"] not in [d["title"] for d in after["developments"]]
+
+
+def test_move_item_takes_one_item_into_another_story(desk: Desk) -> None:
+    doc = desk.report()
+    members = _members(doc)
+    source = next(m for m in members.values() if len(m) >= 3)
+    target = next(m for m in members.values() if m is not source)
+    moved, staying = source[0], source[1:]
+    _ok(desk, {"op": "move_item", "url": moved, "to": target[0]})
+    clusters = _clusters(desk.report())
+    assert clusters[moved] == clusters[target[0]]
+    assert clusters[staying[0]] != clusters[moved]
+    assert len({clusters[u] for u in staying}) == 1
+    # a target that is not an item of the period is refused, naming it
+    r = _post(desk, {"op": "move_item", "url": staying[0], "to": "https://nowhere.example/x"})
+    assert r.status_code == 400 and "not an item" in r.json()["error"]
+
+
+def test_set_bucket_makes_it_the_story_primary_bucket(desk: Desk) -> None:
+    doc = desk.report()
+    dev = next(d for d in doc["developments"] if d["buckets"])
+    new = next(b for b in ("security", "economy", "diplomacy", "defense") if b != dev["buckets"][0])
+    _ok(desk, {"op": "set_bucket", "url": dev["sources"][0]["url"], "bucket": new})
+    after = desk.report()
+    moved = next(d for d in after["developments"] if d["story_id"] == dev["story_id"])
+    assert moved["buckets"][0] == new
+    assert (
+        _post(desk, {"op": "set_bucket", "url": dev["sources"][0]["url"], "bucket": "weather"}).status_code
+        == 400
+    )
+
+
+def test_reorder_pin_and_drop_developments(desk: Desk) -> None:
+    doc = desk.report()
+    a, b, c = _dev_urls(doc)[:3]
+    titles = [d["title"] for d in doc["developments"]]
+    _ok(desk, {"op": "move_development", "url": c, "position": 0})
+    assert [d["title"] for d in desk.report()["developments"]][:3] == [titles[2], titles[0], titles[1]]
+    pin = _ok(desk, {"op": "pin_development", "url": b, "pinned": True})[0]
+    assert [d["title"] for d in desk.report()["developments"]][:3] == [titles[1], titles[2], titles[0]]
+    _ok(desk, {"op": "drop_development", "url": a, "reason": "old news"})
+    after = desk.report()
+    assert titles[0] not in [d["title"] for d in after["developments"]]
+    assert a in _clusters(after), "a dropped development's items stay in the report's items"
+    r = desk.api("POST", f"/api/reports/{PERIOD}/undo", desk.editor_token, json={"edit": pin})
+    assert r.status_code == 200, r.text
+    assert [d["title"] for d in desk.report()["developments"]][:2] == [titles[2], titles[1]]
+    assert _post(desk, {"op": "drop_development", "url": b}).status_code == 400  # a reason is required
+
+
+def test_edited_wording_is_flagged_for_numbers_and_names_apart(desk: Desk) -> None:
+    doc = desk.report()
+    sentence = doc["executive_summary_sentences"][0]["text"]
+    for added, flagged in ((", with 4,321 troops", "numbers"), (", as Atlantis announced", "names")):
+        op = {"op": "edit_sentence", "original": sentence, "text": sentence.rstrip(".") + added + "."}
+        r = _post(desk, op)
+        assert r.status_code == 422 and r.json()["needs_confirmation"], r.text
+        assert flagged in r.json()["why"], r.json()["why"]
+    # wording the cited items support needs no confirmation, and keeps its citations
+    shorter = sentence.split(",")[0].rstrip(".") + "."
+    _ok(desk, {"op": "edit_sentence", "original": sentence, "text": shorter})
+    kept = next(s for s in desk.report()["executive_summary_sentences"] if s["text"] == shorter)
+    assert kept["citations"] == doc["executive_summary_sentences"][0]["citations"]
+
+
+def test_the_page_asks_for_confirmation_and_marks_what_was_confirmed(desk: Desk) -> None:
+    token = desk.login()
+    doc = desk.report()
+    sentence = doc["executive_summary_sentences"][0]["text"]
+    changed = sentence.rstrip(".") + ", with 4,321 troops."
+    form = {
+        "csrf": token,
+        "op": "edit_sentence",
+        "original": sentence,
+        "text": changed,
+        "back": "#executive-summary",
+    }
+    r = desk.client.post(f"/reports/{PERIOD}/edit", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "4321" in r.text
+    assert 'name="confirmed"' in r.text and desk.report()["review"]["changes"] == 0
+    r = desk.client.post(f"/reports/{PERIOD}/edit", data=form | {"confirmed": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/reports/{PERIOD}#executive-summary"
+    page = desk.client.get(f"/reports/{PERIOD}").text
+    assert "confirmed by hand" in page and "numbers not in its sources: 4321" in page
+    assert changed in [s["text"] for s in desk.report()["executive_summary_sentences"]]
+
+
+def test_assessments_carry_their_author_in_every_section(desk: Desk) -> None:
+    texts = {
+        "executive_summary": "The week was calmer than it looks.",
+        "geopolitical": "Relations with both neighbours look steady.",
+        "military": "The exercise calendar is on track.",
+        "outlook": "Expect more of the same next week.",
+    }
+    _ok(desk, *({"op": "add_assessment", "section": s, "text": t} for s, t in texts.items()))
+    doc = desk.report()
+    added = {s["text"]: s for s in _sentences(doc) if s["kind"] == "assessment"}
+    assert set(texts.values()) <= set(added)
+    assert all(added[t]["author"] == EDITOR and added[t]["citations"] == [] for t in texts.values())
+    geo = next(b for b in doc["sections"]["geopolitical_blocks"] if b["heading"] == "Analyst's assessment")
+    assert [s["text"] for s in geo["sentences"]] == [texts["geopolitical"]]
+    assert texts["outlook"] in [s["text"] for s in doc["sections"]["outlook"]["recommendations"]]
+    assert _post(desk, {"op": "add_assessment", "section": "weather", "text": "x"}).status_code == 400
+
+
+def test_a_cited_assessment_is_verified_against_its_citations(desk: Desk) -> None:
+    doc = desk.report()
+    url = doc["annex"][0]["url"]
+    r = _post(
+        desk, {"op": "add_assessment", "section": "outlook", "text": "Expect 7,777 more.", "urls": [url]}
+    )
+    assert r.status_code == 422 and "7777" in r.json()["why"]
+    _ok(
+        desk, {"op": "add_assessment", "section": "outlook", "text": "More of this is likely.", "urls": [url]}
+    )
+    after = desk.report()
+    cited = next(
+        s for s in after["sections"]["outlook"]["recommendations"] if s["text"] == "More of this is likely."
+    )
+    number = next(a["number"] for a in after["annex"] if a["url"] == url)
+    assert cited["citations"] == [number] and cited["author"] == EDITOR
+
+
+def test_approved_files_mark_analyst_text_and_say_who_approved(desk: Desk) -> None:
+    _ok(
+        desk,
+        {
+            "op": "add_assessment",
+            "section": "executive_summary",
+            "text": "The week was calmer than it looks.",
+        },
+    )
+    r = desk.api("POST", f"/api/reports/{PERIOD}/approve", desk.editor_token)
+    assert r.status_code == 200, r.text
+    stem = desk.settings.out / f"mongolia-{PERIOD}"
+    doc = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    when = doc["review"]["approved_at"][:10]
+    md = stem.with_suffix(".md").read_text(encoding="utf-8")
+    html = stem.with_suffix(".html").read_text(encoding="utf-8")
+    assert f"*Assessment ({EDITOR}):* The week was calmer than it looks.\n" in md  # no empty [ ]
+    assert f"approved by {EDITOR} on {when}" in md
+    label = f'<span class="assessment"><span class="assessment-label">Assessment ({EDITOR}):</span>'
+    assert f"{label} The week was calmer than it looks.</span>" in html
+    assert f"Approved by {EDITOR} on {when}" in html
+    assert doc["review"]["approved_by"] == EDITOR and doc["review"]["status"] == "approved"

@@ -1,0 +1,124 @@
+"""The editorial layer keyed to items, not to story numbers: the same edits over two clusterings.
+
+A re-clustering (new items, a retuned clusterer, another profile) regroups a period's
+items and gives every story a new id; edits name items by URL, so they still do what the
+analyst meant. Pure functions of :mod:`osint.editorial` over real stories
+(:func:`osint.cluster.story_from`, the desk's own story builder).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from osint.analyse.base import Draft
+from osint.cluster import story_from
+from osint.editorial import (
+    Applied,
+    Edit,
+    ExcludeItem,
+    MergeStories,
+    MoveItem,
+    Op,
+    PinDevelopment,
+    RenameDevelopment,
+    SetBucket,
+    adjust_draft,
+    adjust_evidence,
+)
+from osint.models import Classification, Development, Item, Outlook, Sentence, Story
+
+T0 = datetime(2026, 3, 9, 8, tzinfo=UTC)
+
+
+def _item(n: int) -> Item:
+    return Item(
+        id=n,
+        url=f"https://news.example/{n}",
+        source=f"Outlet {n}",
+        title=f"Item {n}",
+        text=f"Text of item {n}.",
+        published=T0 + timedelta(hours=n),
+        first_seen=T0 + timedelta(hours=n),
+        reliability="B",
+        classification=Classification(
+            relevant=True, relevance=0.9, buckets=["security" if n % 2 else "defense"]
+        ),
+    )
+
+
+ITEMS = {n: _item(n) for n in range(1, 8)}
+
+
+def _stories(groups: list[list[int]]) -> list[Story]:
+    return [story_from([ITEMS[i] for i in g], {}) for g in groups]
+
+
+FIRST = _stories([[1, 2], [3, 4], [5, 6], [7]])
+RECLUSTERED = _stories([[1, 2, 3], [4], [5], [6, 7]])  # the same items, grouped and numbered anew
+
+
+def _edits(*ops: Op) -> list[Edit]:
+    return [Edit(id=k, op=op, author="analyst", at=T0) for k, op in enumerate(ops, 1)]
+
+
+def url(n: int) -> str:
+    return ITEMS[n].url
+
+
+EVIDENCE_EDITS = _edits(
+    ExcludeItem(url=url(2), reason="a copy"),
+    MergeStories(url=url(5), into=url(1)),
+    MoveItem(url=url(4), to=url(7)),
+    SetBucket(url=url(1), bucket="economy"),
+)
+
+
+def _story_holding(stories: list[Story], n: int) -> Story:
+    return next(s for s in stories if n in s.item_ids)
+
+
+def test_evidence_edits_mean_the_same_after_a_reclustering() -> None:
+    for stories in (FIRST, RECLUSTERED):
+        kept, out = adjust_evidence(ITEMS, stories, EVIDENCE_EDITS, story_from, Applied())
+        assert 2 not in kept and all(2 not in s.item_ids for s in out)
+        assert _story_holding(out, 5) is _story_holding(out, 1)
+        assert _story_holding(out, 4) is _story_holding(out, 7)
+        assert _story_holding(out, 1).buckets[0] == "economy"
+    # the story ids differ between the clusterings, and are not what the edits name
+    assert {s.id for s in FIRST} != {s.id for s in RECLUSTERED}
+
+
+def test_an_edit_whose_item_left_the_period_says_so_and_does_nothing() -> None:
+    applied = Applied()
+    fewer = {k: v for k, v in ITEMS.items() if k != 5}
+    _, out = adjust_evidence(fewer, _stories([[1, 2], [3, 4], [6, 7]]), EVIDENCE_EDITS, story_from, applied)
+    assert any("edit 2" in n and url(5) in n for n in applied.notes)
+    assert sorted(i for s in out for i in s.item_ids) == [1, 3, 4, 6, 7]
+
+
+def _draft(stories: list[Story]) -> Draft:
+    devs = [
+        Development(
+            title=Sentence(text=f"Headline of {s.id}", item_ids=[s.canonical_id]),
+            sentences=[Sentence(text=f"Text of item {s.canonical_id}.", item_ids=[s.canonical_id])],
+            buckets=s.buckets,
+            item_ids=s.item_ids,
+            story_id=s.id,
+            score=s.score,
+        )
+        for s in stories
+    ]
+    return Draft(executive=[], developments=devs, geopolitical=[], military=[], outlook=Outlook())
+
+
+def test_draft_edits_follow_the_items_after_a_reclustering() -> None:
+    edits = _edits(
+        RenameDevelopment(url=url(2), title="Renamed by the analyst"),
+        PinDevelopment(url=url(6), pinned=True),
+    )
+    for stories in (FIRST, RECLUSTERED):
+        draft = adjust_draft(_draft(stories), ITEMS, stories, edits, lambda s: None, Applied())
+        top = draft.developments[0]
+        assert 6 in top.item_ids, "the development holding item 6 is pinned first"
+        renamed = [d for d in draft.developments if d.title.text == "Renamed by the analyst"]
+        assert len(renamed) == 1 and 2 in renamed[0].item_ids
