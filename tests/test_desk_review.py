@@ -16,6 +16,7 @@ import pytest
 
 from .conftest import invoke
 from .deskfixtures import (
+    PERIOD,
     Desk,
     DeskWorld,
     copy_db,
@@ -24,6 +25,7 @@ from .deskfixtures import (
     make_desk,
 )
 from .hostile_server import hostile_server
+from .llm_server import serve_llm
 from .mailserver import Handler, mail_env, smtp_server
 
 pytestmark = pytest.mark.slow
@@ -82,6 +84,50 @@ def test_send_refuses_an_unapproved_report(cli_store: Path, tmp_path: Path, monk
     assert code != 0
     assert "not approved" in output and "osint serve" in output
     assert handler.received == []
+
+
+def test_the_scheduled_job_with_review_required_asks_the_reviewers_and_sends_nothing(
+    cli_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osint.schedule import weekly_job
+    from osint.settings import Settings
+
+    handler = Handler()
+    with smtp_server(handler) as port:
+        mail_env(monkeypatch, port, READER)
+        monkeypatch.setenv("OSINT_REVIEW", "required")
+        monkeypatch.setenv("OSINT_REVIEW_TO", "editor@example.org")
+        weekly_job(Settings())()  # the last complete week, as the schedule would run it
+    assert [r.rcpt_tos for r in handler.received] == [["editor@example.org"]]
+    assert str(handler.received[0].message["Subject"]).startswith("For review:")
+    assert not list((tmp_path / "reports").glob("mongolia-*"))
+
+
+def test_the_desk_drafts_and_approves_with_the_llm_engine(desk_world: DeskWorld, tmp_path: Path) -> None:
+    """``OSINT_ENGINE=llm``: the desk's drafts are the model's (a loopback stub server), redrawn
+    after an edit to the evidence, and approval writes the model's report."""
+    with serve_llm() as llm, make_desk(
+        desk_world, tmp_path, engine="llm", llm_base_url=llm.url, llm_model="stub-model"
+    ) as desk:
+        doc = desk.report()
+        assert doc["engine"] == "llm" and doc["model"] == "stub-model"
+        assert "development" in llm.tasks()
+        asked = len(llm.requests)
+        url = doc["annex"][0]["url"]
+        r = desk.api(
+            "POST",
+            f"/api/reports/{PERIOD}/edits",
+            desk.editor_token,
+            json={"edits": [{"op": "exclude_item", "url": url, "reason": "not about the country"}]},
+        )
+        assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+        after = desk.report()
+        assert url not in {a["url"] for a in after["annex"]} and len(llm.requests) > asked
+        r = desk.api("POST", f"/api/reports/{PERIOD}/approve", desk.editor_token)
+        assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+        written = json.loads((desk.settings.out / f"mongolia-{PERIOD}.json").read_text(encoding="utf-8"))
+        assert written["engine"] == "llm" and written["review"]["status"] == "approved"
+        assert url not in {a["url"] for a in written["annex"]}
 
 
 @pytest.fixture
