@@ -72,17 +72,30 @@ class ReviewState:
 
 
 class ReviewLog:
-    """Edits, undos and approvals of every period, over one open store."""
+    """Edits, undos and approvals of every period of one desk, over one open store.
 
-    def __init__(self, store: Database) -> None:
+    ``desk`` is the desk's name in a desks file (None without one): one store holds every
+    desk's review, and each desk reads and writes only its own.
+    """
+
+    def __init__(self, store: Database, desk: str | None = None) -> None:
         self.store = store
         self.db = store.db
+        self.desk = desk or ""
+
+    @staticmethod
+    def desks(store: Database) -> list[str]:
+        """Every desk with an approval in the store ('' is the installation without desks)."""
+        return [r[0] for r in store.db.execute("SELECT DISTINCT desk FROM approvals ORDER BY desk")]
+
+    def _key(self, start: date, end: date) -> tuple[str, str, str]:
+        return (self.desk, start.isoformat(), end.isoformat())
 
     def _rows(self, start: date, end: date) -> list[sqlite3.Row]:
         return list(
             self.db.execute(
-                "SELECT * FROM edits WHERE period_start = ? AND period_end = ? ORDER BY id",
-                (start.isoformat(), end.isoformat()),
+                "SELECT * FROM edits WHERE desk = ? AND period_start = ? AND period_end = ? ORDER BY id",
+                self._key(start, end),
             )
         )
 
@@ -111,9 +124,9 @@ class ReviewLog:
         with self.store.transaction() as db:
             for op in ops:
                 cur = db.execute(
-                    "INSERT INTO edits(period_start, period_end, op, payload, author, created_at, last_item) "
-                    "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM items))",
-                    (start.isoformat(), end.isoformat(), op.op, op.model_dump_json(), author, now),
+                    "INSERT INTO edits(desk, period_start, period_end, op, payload, author, created_at, "
+                    "last_item) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) FROM items))",
+                    (*self._key(start, end), op.op, op.model_dump_json(), author, now),
                 )
                 ids.append(int(cur.lastrowid or 0))
         return ids
@@ -125,11 +138,10 @@ class ReviewLog:
             raise ReviewError(f"edit {edit_id} is not a live edit of {start}_{end}")
         with self.store.transaction() as db:
             cur = db.execute(
-                "INSERT INTO edits(period_start, period_end, op, payload, author, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO edits(desk, period_start, period_end, op, payload, author, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    start.isoformat(),
-                    end.isoformat(),
+                    *self._key(start, end),
                     UNDO,
                     json.dumps({"edit": edit_id}),
                     author,
@@ -141,31 +153,33 @@ class ReviewLog:
     def reviewed_through(self, start: date, end: date) -> int | None:
         """The newest item the analyst had seen at their last edit or approval of the period."""
         row = self.db.execute(
-            "SELECT MAX(n) FROM (SELECT last_item AS n FROM edits WHERE period_start = ? AND period_end = ? "
-            "UNION ALL SELECT last_item FROM approvals WHERE period_start = ? AND period_end = ?)",
-            (start.isoformat(), end.isoformat()) * 2,
+            "SELECT MAX(n) FROM (SELECT last_item AS n FROM edits WHERE desk = ? AND period_start = ? "
+            "AND period_end = ? UNION ALL SELECT last_item FROM approvals "
+            "WHERE desk = ? AND period_start = ? AND period_end = ?)",
+            self._key(start, end) * 2,
         ).fetchone()
         return None if row[0] is None else int(row[0])
 
     def revision(self, start: date, end: date) -> int:
         row = self.db.execute(
-            "SELECT MAX(id) FROM edits WHERE period_start = ? AND period_end = ?",
-            (start.isoformat(), end.isoformat()),
+            "SELECT MAX(id) FROM edits WHERE desk = ? AND period_start = ? AND period_end = ?",
+            self._key(start, end),
         ).fetchone()
         return int(row[0] or 0)
 
     def approvals(self, start: date, end: date) -> int:
         """How many times the period was approved (each approval is a new report)."""
         row = self.db.execute(
-            "SELECT COUNT(*) FROM approvals WHERE period_start = ? AND period_end = ?",
-            (start.isoformat(), end.isoformat()),
+            "SELECT COUNT(*) FROM approvals WHERE desk = ? AND period_start = ? AND period_end = ?",
+            self._key(start, end),
         ).fetchone()
         return int(row[0])
 
     def approval(self, start: date, end: date) -> Approval | None:
         row = self.db.execute(
-            "SELECT * FROM approvals WHERE period_start = ? AND period_end = ? ORDER BY id DESC LIMIT 1",
-            (start.isoformat(), end.isoformat()),
+            "SELECT * FROM approvals WHERE desk = ? AND period_start = ? AND period_end = ? "
+            "ORDER BY id DESC LIMIT 1",
+            self._key(start, end),
         ).fetchone()
         if row is None:
             return None
@@ -191,11 +205,10 @@ class ReviewLog:
         a = Approval(editor, _now(), self.revision(start, end), last_item, len(self.edits(start, end)))
         with self.store.transaction() as db:
             db.execute(
-                "INSERT INTO approvals(period_start, period_end, approved_by, approved_at, revision, "
-                "last_item, changes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approvals(desk, period_start, period_end, approved_by, approved_at, revision, "
+                "last_item, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    start.isoformat(),
-                    end.isoformat(),
+                    *self._key(start, end),
                     a.approved_by,
                     a.approved_at.isoformat(),
                     a.revision,
@@ -206,18 +219,20 @@ class ReviewLog:
         return a
 
     def periods(self) -> list[tuple[date, date]]:
-        """Every period that has edits or approvals."""
+        """Every period of the desk that has edits or approvals."""
         rows = self.db.execute(
-            "SELECT period_start, period_end FROM edits UNION SELECT period_start, period_end FROM approvals"
+            "SELECT period_start, period_end FROM edits WHERE desk = ? "
+            "UNION SELECT period_start, period_end FROM approvals WHERE desk = ?",
+            (self.desk, self.desk),
         )
         return sorted({(date.fromisoformat(r[0]), date.fromisoformat(r[1])) for r in rows})
 
     def trail(self, start: date | None = None, end: date | None = None) -> list[AuditEntry]:
-        """Edits, undos and approvals (of one period, or all), newest first."""
+        """The desk's edits, undos and approvals (of one period, or all), newest first."""
         args: tuple[str, ...]
-        where, args = "", ()
+        where, args = " WHERE desk = ?", (self.desk,)
         if start is not None and end is not None:
-            where, args = " WHERE period_start = ? AND period_end = ?", (start.isoformat(), end.isoformat())
+            where, args = " WHERE desk = ? AND period_start = ? AND period_end = ?", self._key(start, end)
         rows = list(self.db.execute("SELECT * FROM edits" + where + " ORDER BY id", args))
         undone = {json.loads(r["payload"])["edit"] for r in rows if r["op"] == UNDO}
         out = [

@@ -49,8 +49,17 @@ def _m_review_last_item(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE edits ADD COLUMN last_item INTEGER")
 
 
+def _m_review_desk(db: sqlite3.Connection) -> None:
+    """Edits and approvals belong to a desk of a desks file ('' for an installation without
+    one): two desks review the same week apart, over one store."""
+    for table in ("edits", "approvals"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN desk TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX IF NOT EXISTS edits_desk_period ON edits(desk, period_start, period_end)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("review", _m_review),
     ("review_last_item", _m_review_last_item),
+    ("review_desk", _m_review_desk),
 ]
 """Named migrations the store applies (registered in :mod:`osint.store`)."""

@@ -3,8 +3,11 @@
 ``Authorization: Bearer <token>`` (``osint users token NAME``) or a session with its
 CSRF token in ``X-CSRF-Token``. A viewer reads; an editor edits and approves.
 
-- ``GET /api/reports`` -> ``[{"period": {"start", "end"}, "status", "changes", "items", "files"}]``
-- ``GET /api/reports/{start}_{end}`` -> the draft as ``report.json`` with its ``review`` block
+- ``GET /api/reports`` -> ``[{"desk", "period": {"start", "end"}, "status", "changes", "items", "url", …}]``
+- ``GET /api/reports/{start}_{end}`` -> the draft as ``report.json`` with its ``review`` block (and ``desk``)
+
+With a desks file every desk's reports are listed (``desk`` names each) and a desk's
+report is at ``/api/desks/NAME/reports/{start}_{end}`` (and its edits, undo, approve).
 - ``POST /api/reports/{start}_{end}/edits`` ``{"edits": [op, ...]}`` -> ``{"ids": [...], "review": {...}}``
 - ``POST /api/reports/{start}_{end}/undo`` ``{"edit": id}``
 - ``POST /api/reports/{start}_{end}/approve`` -> ``{"review": {...}, "files": [...], "emailed": [...]}``
@@ -21,6 +24,7 @@ from starlette.routing import Route
 
 from ..edits import Op
 from ..errors import OsintError, ReviewError
+from ..jobs.review import desk_root
 from ..review import parse_ops
 from .auth import CSRF_HEADER, check_csrf, require
 from .context import desk_of
@@ -50,6 +54,7 @@ async def list_reports(request: Request) -> Response:
     return JSONResponse(
         [
             {
+                "desk": name,
                 "period": {"start": p.start.isoformat(), "end": p.end.isoformat()},
                 "status": p.state.status,
                 "approved_by": p.state.approved_by,
@@ -57,9 +62,11 @@ async def list_reports(request: Request) -> Response:
                 "changes": p.state.changes,
                 "items": p.items,
                 "files": sorted(p.files),
-                "url": f"/api/reports/{p.key}",
+                "url": f"/api{desk_root(name)}/reports/{p.key}",
+                "page": f"{desk_root(name)}/reports/{p.key}",
             }
-            for p in desk.service.periods()
+            for name in desk.names
+            for p in desk.service(name).periods()
         ]
     )
 
@@ -69,10 +76,10 @@ async def get_report(request: Request) -> Response:
     require(request, desk.users, "read")
     start, end = parse_period(request.path_params["period"])
     try:
-        view = desk.service.draft(start, end)
+        view = desk.service_of(request).draft(start, end)
     except OsintError as exc:
         return _error(400, str(exc))
-    return JSONResponse(view.document())
+    return JSONResponse(view.document() | {"desk": request.path_params.get("desk")})
 
 
 def _resolve(raw: Any, view: DraftView) -> Any:
@@ -94,15 +101,16 @@ async def post_edits(request: Request) -> Response:
         body = await _json_body(request)
         if not isinstance(body, dict) or "edits" not in body:
             raise ReviewError('expected {"edits": [...]}')
-        view = desk.service.draft(start, end)
+        service = desk.service_of(request)
+        view = service.draft(start, end)
         raw = body["edits"]
         ops: list[Op] = parse_ops([_resolve(r, view) for r in raw] if isinstance(raw, list) else raw)
-        ids = desk.service.add_edits(start, end, ops, user.name)
+        ids = service.add_edits(start, end, ops, user.name)
     except UnsupportedText as exc:
         return _error(422, str(exc), op=exc.op.op, why=exc.why, needs_confirmation=True)
     except ReviewError as exc:
         return _error(400, str(exc))
-    return JSONResponse({"ids": ids, "review": review_block(desk.service.log.state(start, end))})
+    return JSONResponse({"ids": ids, "review": review_block(service.log.state(start, end))})
 
 
 async def post_undo(request: Request) -> Response:
@@ -115,10 +123,11 @@ async def post_undo(request: Request) -> Response:
         edit_id = body.get("edit") if isinstance(body, dict) else None
         if not isinstance(edit_id, int):
             raise ReviewError('expected {"edit": <id>}')
-        undo_id = desk.service.undo(start, end, edit_id, user.name)
+        service = desk.service_of(request)
+        undo_id = service.undo(start, end, edit_id, user.name)
     except ReviewError as exc:
         return _error(400, str(exc))
-    return JSONResponse({"id": undo_id, "review": review_block(desk.service.log.state(start, end))})
+    return JSONResponse({"id": undo_id, "review": review_block(service.log.state(start, end))})
 
 
 async def post_approve(request: Request) -> Response:
@@ -127,7 +136,7 @@ async def post_approve(request: Request) -> Response:
     check_csrf(request, request.headers.get(CSRF_HEADER))
     start, end = parse_period(request.path_params["period"])
     try:
-        view, paths, sent = desk.service.approve(start, end, user.name)
+        view, paths, sent = desk.service_of(request).approve(start, end, user.name)
     except OsintError as exc:
         return _error(400, str(exc))
     return JSONResponse(
@@ -140,11 +149,21 @@ async def post_approve(request: Request) -> Response:
     )
 
 
+PER_DESK: list[tuple[str, Any, str]] = [
+    ("/reports/{period}", get_report, "GET"),
+    ("/reports/{period}/edits", post_edits, "POST"),
+    ("/reports/{period}/undo", post_undo, "POST"),
+    ("/reports/{period}/approve", post_approve, "POST"),
+]
+"""A desk's reports: under ``/api`` without a desks file, under ``/api/desks/NAME`` with one."""
+
+
 def routes() -> list[Route]:
     return [
         Route("/api/reports", list_reports, methods=["GET"]),
-        Route("/api/reports/{period}", get_report, methods=["GET"]),
-        Route("/api/reports/{period}/edits", post_edits, methods=["POST"]),
-        Route("/api/reports/{period}/undo", post_undo, methods=["POST"]),
-        Route("/api/reports/{period}/approve", post_approve, methods=["POST"]),
+        *(
+            Route(prefix + path, endpoint, methods=[method])
+            for prefix in ("/api", "/api/desks/{desk}")
+            for path, endpoint, method in PER_DESK
+        ),
     ]

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..jobs.context import RunContext
+from ..jobs.desks import load_desk_list
 from ..settings import Settings
 from ..store import Store
 from ..templating import environment
@@ -109,7 +110,8 @@ def create_app(
     throttle: Throttle | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Starlette:
-    """The desk over ``settings.db``; approved reports are written to ``settings.out``.
+    """The desk over ``settings.db``; approved reports are written to ``settings.out``, or,
+    with a desks file (``settings.desks``), each desk's to its own directory.
 
     ``service`` builds the desk's service over the open store (tests give their own
     engine or clock through it); ``throttle`` counts failed sign-ins.
@@ -128,6 +130,7 @@ def create_app(
         make_service=service or (lambda ctx: DeskService(ctx, clock=clock)),
         throttle=throttle or Throttle(),
         secure=secure,
+        desks=load_desk_list(settings) if settings.desks is not None else None,
     )
     routes = [
         *pages.routes(),

@@ -145,14 +145,24 @@ def serve(
     db: DbOpt = None,
     feeds: Annotated[Path | None, typer.Option("--feeds", help="Sources file [default: feeds.yaml].")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where approved reports are written.")] = None,
+    desks: Annotated[
+        Path | None,
+        typer.Option("--desks", help="Desks file: review every desk's reports apart [default: OSINT_DESKS]."),
+    ] = None,
 ) -> None:
-    """The review desk: read, correct and approve each period's draft in a browser (and its JSON API)."""
+    """The review desk: read, correct and approve each period's draft in a browser (and its JSON API).
+
+    With a desks file (--desks or OSINT_DESKS) every desk is reviewed apart, under
+    /desks/NAME: its own sources' items, its own reports folder and archive, its own edits.
+    """
     import uvicorn
 
     from .app import create_app
 
     try:
-        settings = _settings(db=db, feeds=feeds, out=out_dir)
+        settings = _settings(db=db, feeds=feeds, out=out_dir, desks=desks)
+        if settings.desks is not None and (feeds is not None or out_dir is not None):
+            raise ConfigError("--feeds and --out are per desk: set them in the desks file")
         behind_tls = (settings.desk_url or "").lower().startswith("https://")
         if not _is_loopback(host) and not behind_tls:
             err.print(

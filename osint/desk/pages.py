@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ..edits import SECTION_LABELS, SECTIONS
 from ..errors import OsintError, ReviewError
+from ..jobs.review import desk_root
 from ..models import BUCKETS
 from .auth import SESSION_USER, Denied, check_csrf, require, safe_next
 from .context import desk_of
@@ -82,9 +83,16 @@ async def logout(request: Request) -> Response:
 
 
 async def periods(request: Request) -> Response:
+    """Every desk's periods (``/``), or one desk's (``/desks/NAME``)."""
     desk = desk_of(request)
     require(request, desk.users, "read")
-    return desk.page(request, "periods", periods=desk.service.periods())
+    shown = [request.path_params["desk"]] if "desk" in request.path_params else desk.names
+    groups = [(name, desk_root(name), desk.service(name).periods()) for name in shown]
+    return desk.page(request, "periods", groups=groups)
+
+
+def _root(request: Request) -> str:
+    return desk_root(request.path_params.get("desk"))
 
 
 def _draft_context(view: Any) -> dict[str, Any]:
@@ -107,7 +115,7 @@ async def draft(request: Request) -> Response:
     require(request, desk.users, "read")
     start, end = parse_period(request.path_params["period"])
     try:
-        view = desk.service.draft(start, end)
+        view = desk.service_of(request).draft(start, end)
     except OsintError as exc:
         return desk.page(request, "error", status=400, message=str(exc))
     error = request.session.pop("flash_error", None)
@@ -126,7 +134,7 @@ async def item_page(request: Request) -> Response:
     desk = desk_of(request)
     require(request, desk.users, "read")
     start, end = parse_period(request.path_params["period"])
-    view = desk.service.draft(start, end)
+    view = desk.service_of(request).draft(start, end)
     item = view.all_items.get(int(request.path_params["item_id"]))
     if item is None:
         raise Denied(404, "no such item in this period")
@@ -148,11 +156,12 @@ async def edit(request: Request) -> Response:
     form = _form(await request.form())
     check_csrf(request, form.get("csrf"))
     start, end = parse_period(request.path_params["period"])
-    back = f"/reports/{start}_{end}" + _anchor(form.get("back", ""))
+    back = f"{_root(request)}/reports/{start}_{end}" + _anchor(form.get("back", ""))
     try:
-        view = desk.service.draft(start, end)
+        service = desk.service_of(request)
+        view = service.draft(start, end)
         op = op_from_form(form, view)
-        desk.service.add_edits(start, end, [op], user.name)
+        service.add_edits(start, end, [op], user.name)
     except UnsupportedText as exc:
         fields = {k: v for k, v in form.items() if k not in ("csrf", "confirmed")}
         return desk.page(request, "confirm", status=422, why=exc.why, op=exc.op, fields=fields, back=back)
@@ -175,11 +184,12 @@ async def undo(request: Request) -> Response:
     check_csrf(request, form.get("csrf"))
     start, end = parse_period(request.path_params["period"])
     try:
-        desk.service.undo(start, end, int(form.get("edit", "0") or 0), user.name)
+        desk.service_of(request).undo(start, end, int(form.get("edit", "0") or 0), user.name)
         request.session["flash"] = f"Undone: edit {form.get('edit')}."
     except (ReviewError, ValueError) as exc:
         request.session["flash_error"] = str(exc)
-    target = "/audit" if form.get("back") == "audit" else f"/reports/{start}_{end}#changes"
+    root = _root(request)
+    target = f"{root}/audit" if form.get("back") == "audit" else f"{root}/reports/{start}_{end}#changes"
     return RedirectResponse(target, status_code=303)
 
 
@@ -189,24 +199,25 @@ async def approve(request: Request) -> Response:
     form = _form(await request.form())
     check_csrf(request, form.get("csrf"))
     start, end = parse_period(request.path_params["period"])
+    here = f"{_root(request)}/reports/{start}_{end}"
     try:
-        _view, paths, sent = desk.service.approve(start, end, user.name)
+        _view, paths, sent = desk.service_of(request).approve(start, end, user.name)
     except OsintError as exc:
         request.session["flash_error"] = f"Not approved: {exc}"
-        return RedirectResponse(f"/reports/{start}_{end}", status_code=303)
+        return RedirectResponse(here, status_code=303)
     message = f"Approved by {user.name}; {len(paths)} files written."
     if sent is not None:
         message += f" Emailed to {', '.join(sent.sent) or 'nobody new'}."
         if sent.error:
             message += f" Email failed: {sent.error}"
     request.session["flash"] = message
-    return RedirectResponse(f"/reports/{start}_{end}", status_code=303)
+    return RedirectResponse(here, status_code=303)
 
 
 async def sources(request: Request) -> Response:
     desk = desk_of(request)
     require(request, desk.users, "read")
-    return desk.page(request, "sources", sources=desk.service.sources())
+    return desk.page(request, "sources", sources=desk.service_of(request).sources())
 
 
 async def audit(request: Request) -> Response:
@@ -214,20 +225,29 @@ async def audit(request: Request) -> Response:
     require(request, desk.users, "read")
     error = request.session.pop("flash_error", None)
     notice = request.session.pop("flash", None)
-    return desk.page(request, "audit", trail=desk.service.log.trail(), error=error, notice=notice)
+    trail = desk.service_of(request).log.trail()
+    return desk.page(request, "audit", trail=trail, error=error, notice=notice)
+
+
+PER_DESK: list[tuple[str, Any, str]] = [
+    ("/sources", sources, "GET"),
+    ("/audit", audit, "GET"),
+    ("/reports/{period}", draft, "GET"),
+    ("/reports/{period}/items/{item_id:int}", item_page, "GET"),
+    ("/reports/{period}/edit", edit, "POST"),
+    ("/reports/{period}/undo", undo, "POST"),
+    ("/reports/{period}/approve", approve, "POST"),
+]
+"""A desk's pages: at the root without a desks file, under ``/desks/NAME`` with one."""
 
 
 def routes() -> list[Route]:
     return [
         Route("/", periods, methods=["GET"]),
+        Route("/desks/{desk}", periods, methods=["GET"]),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        Route("/sources", sources, methods=["GET"]),
-        Route("/audit", audit, methods=["GET"]),
-        Route("/reports/{period}", draft, methods=["GET"]),
-        Route("/reports/{period}/items/{item_id:int}", item_page, methods=["GET"]),
-        Route("/reports/{period}/edit", edit, methods=["POST"]),
-        Route("/reports/{period}/undo", undo, methods=["POST"]),
-        Route("/reports/{period}/approve", approve, methods=["POST"]),
+        *(Route(path, endpoint, methods=[method]) for path, endpoint, method in PER_DESK),
+        *(Route("/desks/{desk}" + path, endpoint, methods=[method]) for path, endpoint, method in PER_DESK),
     ]

@@ -130,7 +130,7 @@ class DeskService:
         self.ctx = ctx
         self.settings = ctx.settings
         self.store = ctx.store
-        self.log = ReviewLog(self.store)
+        self.log = ReviewLog(self.store, ctx.config.desk)
         self._make_engine = engine or (lambda c: _engine(c.settings.engine, c))
         self._engine: Engine | None = None
         self._clock = clock
@@ -262,7 +262,11 @@ class DeskService:
         zone = self.settings.zone()
         week_end = parse_weekday(self.settings.week_end)
         days: dict[date, int] = {}
-        for (published,) in self.store.db.execute("SELECT published FROM items"):
+        query, args = "SELECT published FROM items", []
+        if self.ctx.config.desk is not None:  # a desk of a desks file: its own sources' items
+            args = [s.name for s in self.ctx.config.feeds.sources]
+            query += f" WHERE source IN ({', '.join('?' * len(args))})"
+        for (published,) in self.store.db.execute(query, args):
             day = datetime.fromisoformat(published).astimezone(zone).date()
             days[day] = days.get(day, 0) + 1
         weeks = {week_containing(day, week_end) for day in days}

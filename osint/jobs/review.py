@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
+from urllib.parse import quote
 
 from ..analyse.base import Draft, Evidence
 from ..analyse.verify import why_unsupported
@@ -60,8 +61,13 @@ class ReviewEditorial:
 
 
 def reviewed(ctx: RunContext, start: date, end: date) -> ReviewEditorial:
-    """The period's editorial layer from the run's store."""
-    return ReviewEditorial(ReviewLog(ctx.store), start, end)
+    """The period's editorial layer from the run's store (the desk's own, in a multi-desk run)."""
+    return ReviewEditorial(ReviewLog(ctx.store, ctx.config.desk), start, end)
+
+
+def desk_root(desk: str | None) -> str:
+    """Where a desk's pages are in the review desk: ``/desks/NAME``, or the root without desks."""
+    return f"/desks/{quote(desk, safe='')}" if desk else ""
 
 
 def review_of(state: ReviewState) -> Review:
@@ -78,17 +84,19 @@ def approved_or_refuse(store: Store, doc: Report) -> ReviewState:
     """The review of a written report that may go out; :class:`ReviewError` saying why not.
 
     With ``OSINT_REVIEW=required`` only a report an editor approved is sent: its JSON
-    says so, and the store agrees (the same approval, nothing changed since).
+    says so, and the store agrees (the same approval, nothing changed since). The file
+    does not name its desk; the approval it carries (period and time) is looked for in
+    every desk's review.
     """
     start, end = doc.period.start, doc.period.end
-    state = ReviewLog(store).state(start, end)
-    approved = doc.review.status == "approved" and state.status == "approved"
-    if not approved or doc.review.approved_at != state.approved_at:
-        raise ReviewError(
-            f"not sent: the report for {start} to {end} is not approved (OSINT_REVIEW=required); "
-            "an editor approves it in the review desk (osint serve), which sends it"
-        )
-    return state
+    for desk in ReviewLog.desks(store):
+        state = ReviewLog(store, desk).state(start, end)
+        if doc.review.status == state.status == "approved" and doc.review.approved_at == state.approved_at:
+            return state
+    raise ReviewError(
+        f"not sent: the report for {start} to {end} is not approved (OSINT_REVIEW=required); "
+        "an editor approves it in the review desk (osint serve), which sends it"
+    )
 
 
 @dataclass
@@ -106,12 +114,18 @@ class ReviewRequest:
 
 
 def request_review(
-    settings: Settings, report: Report, *, email: bool, sleep: Callable[[float], None] = time.sleep
+    settings: Settings,
+    report: Report,
+    *,
+    email: bool,
+    desk: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ReviewRequest:
-    """Tell OSINT_REVIEW_TO (if set, and mail is) that the period's draft waits in the desk."""
+    """Tell OSINT_REVIEW_TO (if set, and mail is) that the period's draft waits in the desk
+    (``desk``: its desk of a desks file, whose pages are under ``/desks/NAME``)."""
     key = f"{report.period.start.isoformat()}_{report.period.end.isoformat()}"
     base = (settings.desk_url or "http://127.0.0.1:8000").rstrip("/")
-    request = ReviewRequest(f"{base}/reports/{key}")
+    request = ReviewRequest(f"{base}{desk_root(desk)}/reports/{key}")
     reviewers = [a.strip() for a in settings.review_to.split(",") if a.strip()]
     if not email or not reviewers or not settings.smtp_host:
         if email and not reviewers:

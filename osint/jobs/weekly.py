@@ -127,7 +127,9 @@ def publish_week(
     report = build_report(ctx, *outcome.period, editorial=layer, now=layer.approved_at)
     if settings.review == "required" and layer.state.status != "approved":
         # Nothing is written to the archive or sent: the draft waits for an editor.
-        outcome.review = request_review(settings, report, email=mail and not dry_run, sleep=sleep)
+        outcome.review = request_review(
+            settings, report, email=mail and not dry_run, desk=ctx.config.desk, sleep=sleep
+        )
         outcome.mail_skipped = outcome.review.describe()
         stats.set_value("send/skipped", outcome.mail_skipped)
         stats.set_value("review/told", outcome.review.told)
