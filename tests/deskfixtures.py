@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -38,6 +39,18 @@ _RSS = """<?xml version="1.0" encoding="utf-8"?>
 <description>Police in Ulaanbaatar, Mongolia, reported a border security alert on Tuesday.</description>
 <pubDate>Tue, 10 Mar 2026 08:00:00 +0800</pubDate><guid>hostile-1</guid></item>
 </channel></rss>"""
+
+
+def sentences_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every sentence of a ``report.json`` in reading order (development titles apart)."""
+    out = list(doc["executive_summary_sentences"])
+    for d in doc["developments"]:
+        out += d["sentences"]
+    for key in ("geopolitical_blocks", "military_blocks"):
+        for b in doc["sections"][key]:
+            out += b["sentences"]
+    outlook = doc["sections"]["outlook"]
+    return out + outlook["flashpoints"] + outlook["recommendations"]
 
 
 def _escape_xml(text: str) -> str:

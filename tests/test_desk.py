@@ -34,17 +34,8 @@ from .deskfixtures import (
     desk,  # noqa: F401  (fixture)
     desk_world,  # noqa: F401  (fixture)
     make_desk,
+    sentences_of,
 )
-
-
-def _sentences(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    out = list(doc["executive_summary_sentences"])
-    for d in doc["developments"]:
-        out += d["sentences"]
-    for key in ("geopolitical_blocks", "military_blocks"):
-        for b in doc["sections"][key]:
-            out += b["sentences"]
-    return out
 
 
 def _cited_urls(doc: dict[str, Any]) -> set[str]:
@@ -101,7 +92,7 @@ def test_api_edits_change_the_draft(desk: Desk) -> None:
     assert victim not in _cited_urls(after)
     assert all(victim not in [s["url"] for s in d["sources"]] for d in after["developments"])  # type: ignore[union-attr]
     assert after["developments"][0]["title"] == "Renamed by the analyst" != old_title  # type: ignore[index]
-    added = [s for s in _sentences(after) if s["text"] == "The week was calmer than it looks."]
+    added = [s for s in sentences_of(after) if s["text"] == "The week was calmer than it looks."]
     assert added and added[0]["kind"] == "assessment"
     assert added[0]["author"] == EDITOR
     assert after["review"]["changes"] == 3 and after["review"]["status"] == "draft"  # type: ignore[index]

@@ -19,6 +19,7 @@ from .deskfixtures import (
     Desk,
     desk,  # noqa: F401  (fixture)
     desk_world,  # noqa: F401  (fixture)
+    sentences_of,
 )
 
 EDITS = f"/api/reports/{PERIOD}/edits"
@@ -50,16 +51,6 @@ def _members(doc: dict[str, Any]) -> dict[str, list[str]]:
     for url, cluster in _clusters(doc).items():
         out.setdefault(cluster, []).append(url)
     return out
-
-
-def _sentences(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    out = list(doc["executive_summary_sentences"])
-    for d in doc["developments"]:
-        out += d["sentences"]
-    for key in ("geopolitical_blocks", "military_blocks"):
-        for b in doc["sections"][key]:
-            out += b["sentences"]
-    return out + doc["sections"]["outlook"]["recommendations"]
 
 
 def test_exclude_story_takes_all_its_items_out_and_needs_a_reason(desk: Desk) -> None:
@@ -183,7 +174,7 @@ def test_assessments_carry_their_author_in_every_section(desk: Desk) -> None:
     }
     _ok(desk, *({"op": "add_assessment", "section": s, "text": t} for s, t in texts.items()))
     doc = desk.report()
-    added = {s["text"]: s for s in _sentences(doc) if s["kind"] == "assessment"}
+    added = {s["text"]: s for s in sentences_of(doc) if s["kind"] == "assessment"}
     assert set(texts.values()) <= set(added)
     assert all(added[t]["author"] == EDITOR and added[t]["citations"] == [] for t in texts.values())
     geo = next(b for b in doc["sections"]["geopolitical_blocks"] if b["heading"] == "Analyst's assessment")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from osint.analyse.base import Draft
 from osint.cluster import story_from
-from osint.editorial import (
-    Applied,
+from osint.editorial import Applied, adjust_draft, adjust_evidence
+from osint.edits import (
     Edit,
     ExcludeItem,
     MergeStories,
@@ -22,10 +21,8 @@ from osint.editorial import (
     PinDevelopment,
     RenameDevelopment,
     SetBucket,
-    adjust_draft,
-    adjust_evidence,
 )
-from osint.models import Classification, Development, Item, Outlook, Sentence, Story
+from osint.models import Classification, Development, Draft, Item, Outlook, Sentence, Story
 
 T0 = datetime(2026, 3, 9, 8, tzinfo=UTC)
 
