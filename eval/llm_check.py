@@ -1,7 +1,8 @@
 """``make llm-check``: the demo week written by a real model on a real server, measured.
 
-Starts llama.cpp's OpenAI-compatible server (llama-cpp-python, in its own virtualenv) on
-127.0.0.1 at a free port with the small GGUF model that ``make llm-server`` assembled,
+Starts llama.cpp's own OpenAI-compatible server (``llama-server``, which ``make llm-server``
+compiles from the llama.cpp sources that the ``llama-cpp-python`` source package vendors)
+on 127.0.0.1 at a free port with the small GGUF model that ``make llm-server`` assembled,
 collects the demo corpus (``samples/demo``, served on loopback as ``make demo`` does)
 into a fresh store, writes the demo week with the LLM engine in every format, stops the
 server, and prints what the model did, a few kept and dropped sentences, and as its last
@@ -22,6 +23,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -43,31 +45,36 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(python: str, model: Path, *, context: int, threads: int, log: Path) -> Iterator[str]:
-    """llama-cpp-python's server on 127.0.0.1 until the block ends; yields its base URL."""
+def llama_server(binary: str, model: Path, *, context: int, threads: int, log: Path) -> Iterator[str]:
+    """llama.cpp's ``llama-server`` on 127.0.0.1 until the block ends; yields its base URL.
+
+    One slot (``-np 1``) holding the whole context, so consecutive calls share the KV cache
+    of their common prefix (the system prompt); no web UI; the chat template is the one in
+    the model file (Jinja).
+    """
     port = free_port()
     args = [
-        python, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
-        "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(context),
-        "--n_threads", str(threads), "--n_threads_batch", str(threads), "--verbose", "False",
+        binary, "--model", str(model), "--alias", MODEL_ALIAS, "--host", "127.0.0.1",
+        "--port", str(port), "--ctx-size", str(context), "--parallel", "1",
+        "--threads", str(threads), "--threads-batch", str(threads), "--no-webui", "--jinja",
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
+    root = f"http://127.0.0.1:{port}"
     try:
         ready_by = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"the model server exited ({proc.returncode}):\n{_tail(log)}")
             try:
-                if httpx.get(f"{base}/models", timeout=2.0).status_code == 200:
+                if httpx.get(f"{root}/health", timeout=2.0).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > ready_by:
                 raise RuntimeError(f"the model server did not answer within 180 s:\n{_tail(log)}")
             time.sleep(0.5)
-        yield base
+        yield f"{root}/v1"
     finally:
         proc.terminate()
         try:
@@ -75,6 +82,21 @@ def llama_server(python: str, model: Path, *, context: int, threads: int, log: P
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _call_log(path: Path) -> logging.Handler:
+    """The engine's progress line per call, on stderr and in ``path`` (for reading afterwards)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    engine_log = logging.getLogger("osint.analyse.llm")
+    engine_log.setLevel(logging.DEBUG)  # the file also gets the text of unusable answers
+    engine_log.addHandler(handler)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(message)s")
+    for shown in logging.getLogger().handlers:
+        shown.setLevel(logging.INFO)
+    return handler
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -86,7 +108,7 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", required=True, help="python of the virtualenv with llama_cpp.server")
+    parser.add_argument("--server", required=True, help="the llama-server binary")
     parser.add_argument("--model", required=True, type=Path, help="the GGUF model file")
     parser.add_argument("--context", type=int, default=4096, help="the server's context (n_ctx)")
     parser.add_argument(
@@ -137,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                     llm_timeout=args.timeout,
                     llm_concurrency=1,
                 )
-                logging.getLogger("osint.analyse.llm").setLevel(logging.INFO)  # a line per call
+                calls = _call_log(out_dir / "llm-check.log")  # a line per call, on stderr and kept
+                load_before = os.getloadavg()
                 started = time.monotonic()
                 with RunContext(settings) as ctx:
                     # The engine `--engine llm` builds, but with the cache off: every answer is asked.
@@ -145,9 +168,16 @@ def main(argv: list[str] | None = None) -> int:
                     report = build_report(ctx, *DEMO_PERIOD, engine=engine)
                     paths = write_report(ctx, report, ["html", "pdf", "md", "json"])
                 seconds = time.monotonic() - started
+                load_after = os.getloadavg()
+                logging.getLogger("osint.analyse.llm").removeHandler(calls)
+                calls.close()
         except RuntimeError as exc:
             print(f"llm-check: {exc}", file=sys.stderr)
             return 1
+        finally:
+            if (tmp / "server.log").exists():
+                out_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(tmp / "server.log", out_dir / "server.log")
     st = engine.stats
     print()
     for path in paths:
@@ -163,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     print("dropped (a few):")
     for reason in st.dropped_reasons[:6]:
         print(f"  {reason}")
+    print(f"\nthe calls: {out_dir / 'llm-check.log'}; the server: {out_dir / 'server.log'}")
+    before, after = (" ".join(f"{x:.2f}" for x in load) for load in (load_before, load_after))
+    print(f"load average (1, 5, 15 min) before {before}, after {after}, on {os.cpu_count()} cores")
     print(f"LLM_SECTIONS {st.sections_from_model}/{st.sections_asked}")
     print(f"LLM_KEPT {st.kept}/{st.proposed}")
     print(f"LLM_SECONDS {seconds:.0f}")

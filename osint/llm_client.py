@@ -196,6 +196,7 @@ class ChatClient:
                 body["format"] = schema if schema is not None and self._format <= 1 else "json"
             return body
         body = {**self.parameters(), "max_tokens": tokens, "messages": list(messages), "stream": True}
+        body["stream_options"] = {"include_usage": True}  # the token counts, in the last chunk
         fmt = self.format
         if schema is None and fmt in ("json_schema", "json_object_schema"):
             fmt = "json_object"

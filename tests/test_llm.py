@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -380,6 +381,7 @@ def test_the_budget_ends_and_the_rest_is_written_extractively(week: Week) -> Non
     report = week.report(engine)
     assert len(chat.calls) == 4, "three answers fit in 35 s; the fourth ends past it"
     extractive = week.report("extractive")
+
     def texts(devs: list[Any]) -> list[list[str]]:  # citations differ: the annex numbers its own set
         return [[d.title.text, *(s.text for s in d.sentences)] for d in devs]
 
@@ -419,7 +421,7 @@ def test_prompts_are_cut_to_the_context_the_server_reports(week: Week) -> None:
 # --------------------------------------------------------------------------- judgements
 
 
-def test_assessments_are_kept_apart_labelled_and_verified(week: Week, llm: LLMServer) -> None:
+def test_assessments_are_kept_apart_labelled_and_verified(week: Week, llm: LLMServer, tmp_path: Path) -> None:
     llm.responder = stub.in_turn(
         stub.judge("It is likely that the delegation deepens cooperation with the European Union."),
         stub.judge("It is likely that 4817 diplomats will follow."),  # a number no item gives
@@ -445,6 +447,12 @@ def test_assessments_are_kept_apart_labelled_and_verified(week: Week, llm: LLMSe
     for fmt in ("md", "html", "json"):
         out = render(report, fmt, Settings().templates_dir, Settings().zone()).decode()
         assert "Assessment (llm:stub-model)" in out, fmt
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(render(report, "pdf", Settings().templates_dir, Settings().zone()))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    shown = " ".join(text.replace("\u2010\n", "").split())  # words the layout hyphenated, joined
+    assert "Assessment (llm:stub-model)" in shown  # the PDF, read back
+    assert "deepens cooperation with the European Union" in shown and "4817" not in shown
 
 
 def test_a_fact_with_an_estimative_word_is_dropped() -> None:
@@ -503,7 +511,9 @@ def test_a_good_second_try_is_used(week: Week, llm: LLMServer) -> None:
     assert llm.tasks()[:2] == ["development", "development"] and not fallback_notes(report)
 
 
-def test_an_answer_with_nothing_verifiable_is_asked_again_with_the_reasons(week: Week, llm: LLMServer) -> None:
+def test_an_answer_with_nothing_verifiable_is_asked_again_with_the_reasons(
+    week: Week, llm: LLMServer
+) -> None:
     llm.responder = stub.in_turn(stub.cite_unknown_ids(987654, every=True), stub.answer_well)
     report = week.report(week.engine(llm))
     again = llm.requests[1].messages[-1]["content"]

@@ -93,9 +93,14 @@ STORIES_PER_HEADING = 3
 OUTLOOK_STORIES = 6
 CHARS_PER_TOKEN = 3.0
 """A cautious estimate for English news text (Cyrillic and CJK cost more, excerpts are short)."""
-ANSWER_TOKENS = {"development": 240, "executive_summary": 300, "heading": 200, "outlook": 280}
-"""The longest answer asked for per prompt: with the schema's sentence counts, enough for short
-sentences, and a bound on a small model that will not stop."""
+ANSWER_TOKENS = {"development": 400, "executive_summary": 480, "heading": 360, "outlook": 480}
+"""The longest answer asked for per prompt: enough for the schema's sentence counts written as
+servers write constrained JSON (indented, a line per citation: a third of the tokens are
+layout), and a bound on a small model that will not stop. An answer cut off at this bound is
+asked for once more, shorter (:data:`SHORTER`)."""
+SHORTER = "Your last answer ran too long and was cut off. Write at most one sentence in each list."
+"""Added to the task when an answer was cut off at its token bound; the schema of that try
+allows one sentence per list."""
 COUNTS = {
     # how many sentences each list of an answer may hold, by prompt
     "development": {"sentences": (1, 2), "assessments": (0, 0)},
@@ -103,11 +108,13 @@ COUNTS = {
     "heading": {"sentences": (1, 2), "assessments": (0, 1)},
     "outlook": {"flashpoints": (1, 2), "assessments": (1, 1), "recommendations": (0, 1)},
 }
-ONE_SENTENCE = r'([^".\\\x00-\x1f]|[.][0-9])+[.]'
+ONE_SENTENCE = r'([^".\\\x00-\x1f]|[.][0-9]|[.][A-Z][.])+[.]'
 """One sentence, as a pattern for servers that constrain output: no quote, backslash or control
-character (so no line breaks), and a full stop only inside a figure ("51.9") or at the end — so
-a small model cannot run on into a second sentence or a copy of the prompt. (Abbreviations with
-stops, "U.S.", cannot be written; "US" can.)"""
+character (so no line breaks), and a full stop only inside a figure ("51.9"), between the
+letters of an abbreviation ("U.S.") or at the end — so a small model cannot run on into a
+second sentence or a copy of the prompt. (Measured: with stops only in figures, a model that
+meant "U.S." wrote "U.5."; with a stop allowed before any capital, it ran on "….The …" until
+its token bound.)"""
 ESTIMATIVE_OPENINGS = (
     "It is almost certain that", "It is very likely that", "It is likely that",
     "It is unlikely that", "It is very unlikely that", "This is likely to", "This is unlikely to",
@@ -379,6 +386,8 @@ class Part:
     """The ids the prompt shows: the only ones the answer may cite."""
     key: str = ""
     """Which piece of the section (a story id, a heading key)."""
+    facts: list[Sentence] = field(default_factory=list)
+    """The written developments' facts the prompt shows (a later part's evidence)."""
 
 
 @dataclass
@@ -682,9 +691,11 @@ class LLMEngine:
             def render(count: int, chars: int) -> str:
                 blocks: list[str] = []
                 ids: list[int] = []
+                shown: list[Sentence] = []
                 for story in stories[:count]:
                     facts = self._facts_of(by_story.get(story.id))
                     if facts:
+                        shown += facts
                         blocks.append(written(numbered[story.id], facts))
                         ids += [i for s in facts for i in s.item_ids]
                     else:
@@ -692,6 +703,7 @@ class LLMEngine:
                             blocks.append(self._excerpt(i, chars).fenced)
                             ids.append(i)
                 part.item_ids = list(dict.fromkeys(ids))
+                part.facts = shown
                 return self._render_user(part, evidence=blocks)
 
             part.variables["_user"] = self._fit(render, ANSWER_TOKENS[_kind(part)], len(stories))
@@ -771,8 +783,11 @@ class LLMEngine:
             {"role": "user", "content": part.variables["_user"]},
         ]
 
-    def _schema(self, part: Part) -> dict[str, Any]:
-        return answer_schema(part.answer_type, part.item_ids, COUNTS[_kind(part)])
+    def _schema(self, part: Part, *, shorter: bool = False) -> dict[str, Any]:
+        counts = COUNTS[_kind(part)]
+        if shorter:
+            counts = {name: (min(least, 1), min(most, 1)) for name, (least, most) in counts.items()}
+        return answer_schema(part.answer_type, part.item_ids, counts)
 
     # ------------------------------------------------------------------ asking
 
@@ -800,6 +815,7 @@ class LLMEngine:
         tries = 0
         for _ in range(self.attempts):
             tries += 1
+            cut = False
             key = cache_key({**self.client.parameters(), "schema": schema}, part.prompt, conversation)
             text = self.cache.cached_llm_response(key) if self.cache is not None else None
             source = "cache"
@@ -808,6 +824,7 @@ class LLMEngine:
                     self.stats.cached += 1
             else:
                 source = self._ready(part)
+                log.debug("LLM %d/%d %s: asked %r", number, total, part.label, conversation[-1]["content"])
                 try:
                     done = self.client.complete(
                         conversation, schema=schema, max_tokens=tokens, deadline=self._deadline
@@ -830,12 +847,20 @@ class LLMEngine:
                     if done.completion_tokens
                     else ""
                 )
+                if done.finish_reason == "length":
+                    cut = True
+                    source += f", cut off at {tokens} tokens"
             answer, problem = parse_answer(text, part.answer_type)
             if answer is None:
                 log.info("LLM %d/%d %s: unusable answer (%s; %s)", number, total, part.label, problem, source)
+                log.debug("LLM %d/%d %s: the answer was %r", number, total, part.label, text[-600:])
                 if not self._time_for_another(number, total):
                     break
-                conversation = self._again(messages, text, problem)
+                if cut:  # the same question would be cut off again: ask for less
+                    conversation, schema = self._shorter(messages), self._schema(part, shorter=True)
+                    problem = f"{problem}, cut off at {tokens} tokens"
+                else:
+                    conversation = self._again(messages, text, problem)
                 continue
             outcome, reasons = self._verified(part, answer)
             kept = sum(len(v) for v in outcome.facts.values()) + (outcome.title is not None)
@@ -875,6 +900,13 @@ class LLMEngine:
         if self.clock() >= self._deadline:
             raise _Unusable(f"the LLM time budget of {self.budget:g} s was spent")
         return "endpoint"
+
+    @staticmethod
+    def _shorter(messages: list[ChatMessage]) -> list[ChatMessage]:
+        """The same task with :data:`SHORTER` added to it (the cut-off answer is not shown
+        again: it would only lengthen the prompt, and chat templates want turns to alternate)."""
+        *before, task = messages
+        return [*before, {"role": task["role"], "content": f"{task['content']}\n{SHORTER}\n"}]
 
     @staticmethod
     def _again(messages: list[ChatMessage], text: str, problem: str) -> list[ChatMessage]:
@@ -931,9 +963,11 @@ class LLMEngine:
         """``sentence`` citing the item the prompt showed that supports it, when the model
         cited another one (small models often cite the neighbouring item).
 
-        Only a sentence its own citations do not support is looked at, and only the items
-        of the same prompt are tried, one at a time: the sentence still has to pass every
-        check against the item it ends up citing; nothing is invented for it.
+        Only a sentence its own citations do not support is looked at, and only what the
+        same prompt showed is tried: each item alone, then the items of each written fact it
+        showed (a fact restated from a development cites that fact's items together). The
+        sentence still has to pass every check against what it ends up citing; nothing is
+        invented for it.
         """
         if self._probe.check(sentence) is not None:
             return sentence
@@ -941,14 +975,13 @@ class LLMEngine:
         if not why.startswith(RECITABLE) or not set(sentence.item_ids) <= set(self._ev.items):
             return sentence  # an invented citation, a link, an echoed injection: never moved
         own = {w for w in words(sentence.text) if len(w) > 3}
-        for item_id in part.item_ids:
-            if item_id in sentence.item_ids:
-                continue
-            item = self._ev.items[item_id]
-            shared = own & words(f"{item.title}\n{item.text}")
-            if len(shared) < RECITE_OVERLAP * len(own):
-                continue  # the item is not about what the sentence says
-            moved = sentence.model_copy(update={"item_ids": [item_id]})
+        tried = [[i] for i in part.item_ids]
+        tried += [f.item_ids for f in part.facts if len(f.item_ids) > 1]
+        for ids in dict.fromkeys(tuple(t) for t in tried if t != sentence.item_ids):
+            text = "\n".join(f"{self._ev.items[i].title}\n{self._ev.items[i].text}" for i in ids)
+            if len(own & words(text)) < RECITE_OVERLAP * len(own):
+                continue  # those items are not about what the sentence says
+            moved = sentence.model_copy(update={"item_ids": list(ids)})
             if self._probe.check(moved) is not None:
                 self.stats.recited += 1
                 return moved
