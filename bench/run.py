@@ -51,7 +51,9 @@ MB = 1024.0
 
 @dataclass
 class Run:
-    """One process, measured: wall time, peak RSS of its largest process and of its whole tree."""
+    """One process, measured: wall time, CPU time (its own and its waited-for children's, so
+    the extraction workers' too), peak RSS of its largest process and of its whole tree, and
+    the machine's 1-minute load average when it started."""
 
     seconds: float
     max_rss_kb: int
@@ -59,6 +61,8 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
+    load: float = 0.0
 
     def json(self) -> dict[str, Any]:
         """The last stdout line, for steps that print their figures as JSON."""
@@ -119,6 +123,7 @@ class _TreeSampler(threading.Thread):
 def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = PROJECT) -> Run:
     """Run ``cmd`` to completion and measure it (stdout/stderr go through temporary files)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        load = os.getloadavg()[0]
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env, cwd=cwd)
         sampler = _TreeSampler(proc.pid)
@@ -136,6 +141,8 @@ def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path 
             returncode=proc.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            load=load,
         )
 
 
@@ -164,6 +171,13 @@ class Series:
         if len(self.runs) < 2:
             return "–"
         return f"{min(r.seconds for r in self.runs):.2f}–{max(r.seconds for r in self.runs):.2f}"
+
+    def cpu(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
+
+    def loads(self) -> str:
+        low, high = min(r.load for r in self.runs), max(r.load for r in self.runs)
+        return f"{low:.1f}" if len(self.runs) < 2 else f"{low:.1f}–{high:.1f}"
 
     def max_rss_mb(self) -> float:
         return max(r.max_rss_kb for r in self.runs) / MB
@@ -490,20 +504,24 @@ def _collect_section(c: CollectBench, goals: list[tuple[str, str, str]]) -> list
         + " Both start through `bench/launch.py` (`*.localhost` → 127.0.0.1)."
         f" {len(c.first.runs)} run(s) each, alternating which tool goes first. {case.note}",
         "",
-        "| run | median s | min–max | pages served | result | peak RSS, largest process"
-        " | peak RSS, all processes |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
-        f"| {first.label} | {first.seconds():.2f} | {first.spread()} | {first.median('pages'):.0f} |"
+        "| run | median s | min–max | median CPU s | load at start | pages served | result"
+        " | peak RSS, largest process | peak RSS, all processes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        f"| {first.label} | {first.seconds():.2f} | {first.spread()} | {first.cpu():.2f} | {first.loads()} |"
+        f" {first.median('pages'):.0f} |"
         f" {stored_page + stored_summary} items stored ({stored_page} from the page,"
         f" {stored_summary} from the feed summary) | {_mb(first.max_rss_mb())} |"
         f" {_mb(first.tree_rss_mb())} |",
-        f"| {second.label} | {second.seconds():.2f} | {second.spread()} | {second.median('pages'):.0f} |"
+        f"| {second.label} | {second.seconds():.2f} | {second.spread()} | {second.cpu():.2f} |"
+        f" {second.loads()} | {second.median('pages'):.0f} |"
         f" {second.median('feeds'):.0f} feeds answered 304, nothing stored | {_mb(second.max_rss_mb())} |"
         f" {_mb(second.tree_rss_mb())} |",
-        f"| {uncond.label} | {uncond.seconds():.2f} | {uncond.spread()} | {uncond.median('pages'):.0f} |"
+        f"| {uncond.label} | {uncond.seconds():.2f} | {uncond.spread()} | {uncond.cpu():.2f} |"
+        f" {uncond.loads()} | {uncond.median('pages'):.0f} |"
         f" {uncond.median('feeds'):.0f} feeds parsed again, nothing stored | {_mb(uncond.max_rss_mb())} |"
         f" {_mb(uncond.tree_rss_mb())} |",
-        f"| {peer.label} | {peer.seconds():.2f} | {peer.spread()} | {peer.median('pages'):.0f} |"
+        f"| {peer.label} | {peer.seconds():.2f} | {peer.spread()} | {peer.cpu():.2f} | {peer.loads()} |"
+        f" {peer.median('pages'):.0f} |"
         f" {peer.median('docs'):.0f} article documents written ({peer.median('feeds'):.0f} feed requests) |"
         f" {_mb(peer.max_rss_mb())} | {_mb(peer.tree_rss_mb())} |",
         "",
@@ -511,6 +529,9 @@ def _collect_section(c: CollectBench, goals: list[tuple[str, str, str]]) -> list
         " (once to find the links, once more as a page to extract) and names its output files by a hash of"
         " their words, so a few syndicated copies with near-identical text land in one file: fewer documents"
         " than pages served does not mean pages were skipped.",
+        "CPU is user and system time of the tool's process and every process it waited for (osint's"
+        " extraction workers, trafilatura's threads), from `wait4`; on a shared machine it moves less than"
+        " wall time, so the CPU ratio below is the steadier comparison.",
         "",
     ]
     ratio = first.seconds() / peer.seconds()
@@ -523,6 +544,8 @@ def _collect_section(c: CollectBench, goals: list[tuple[str, str, str]]) -> list
         f" {_goal(ratio <= case.goal_ratio)} |",
         f"| second run / first run | {rerun:.1%} | < 5 % | {_goal(rerun < 0.05)} |",
         f"| second run without conditional GET / first run | {rerun_plain:.1%} | (no goal) | |",
+        f"| CPU: first osint run / trafilatura | {first.cpu() / peer.cpu():.2f} | (no goal) | |",
+        f"| CPU: second run / first run | {second.cpu() / first.cpu():.1%} | (no goal) | |",
         "",
     ]
     where = f" ({case.name})"

@@ -83,8 +83,18 @@ def title_parts(title: str) -> list[str]:
     return [p.strip() for p in _SEPARATOR.split(title) if p.strip()]
 
 
-def page_candidates(tree: etree._Element, extracted_title: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """Headline candidates (origin, text) of a parsed page and the names the site goes by."""
+def page_text(tree: etree._Element) -> str:
+    """All the text of a parsed page, joined (what the copyright and stated-date searches read)."""
+    return " ".join(tree.itertext()) if hasattr(tree, "itertext") else ""
+
+
+def page_candidates(
+    tree: etree._Element, extracted_title: str, whole_text: str | None = None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Headline candidates (origin, text) of a parsed page and the names the site goes by.
+
+    ``whole_text`` is :func:`page_text` of ``tree`` when the caller has it already.
+    """
     candidates: list[tuple[str, str]] = []
     sites: list[str] = []
     for meta in tree.iter("meta"):
@@ -112,7 +122,7 @@ def page_candidates(tree: etree._Element, extracted_title: str) -> tuple[list[tu
                 sites.append(text)  # a heading in the page's header or logo is the site's name
             else:
                 candidates.append((tag, text))
-    sites.extend(_copyright_names(tree))
+    sites.extend(_copyright_names(page_text(tree) if whole_text is None else whole_text))
     if extracted_title:
         candidates.append(("extracted", _clean(extracted_title)))
     return candidates, sites
@@ -132,9 +142,8 @@ def _in_masthead(el: etree._Element) -> bool:
     return marked
 
 
-def _copyright_names(tree: etree._Element) -> list[str]:
-    """Names after "©" (a site names itself in its footer)."""
-    text = " ".join(tree.itertext()) if hasattr(tree, "itertext") else ""
+def _copyright_names(text: str) -> list[str]:
+    """Names after "©" in a page's text (a site names itself in its footer)."""
     return [_clean(m.group(1)) for m in _COPYRIGHT.finditer(text)][:3]
 
 
@@ -209,17 +218,19 @@ def _iso(value: str, zone: ZoneInfo) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-def stated_date(tree: etree._Element, zone: ZoneInfo) -> datetime | None:
+def stated_date(tree: etree._Element, zone: ZoneInfo, text: str | None = None) -> datetime | None:
     """The date a page states: its metadata, else a "Posted:/Published: …" line of its text.
 
     A stated local time is read in ``zone`` (the report's); a bare day is noon there.
+    ``text`` is :func:`page_text` of ``tree`` when the caller has it already.
     """
     meta = _meta_date(tree)
     if meta:
         found = _iso(meta, zone)
         if found is not None:
             return found
-    text = " ".join(tree.itertext()) if hasattr(tree, "itertext") else ""
+    if text is None:
+        text = page_text(tree)
     for m in _STATED.finditer(text):
         g = m.groupdict()
         try:

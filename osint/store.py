@@ -462,9 +462,10 @@ class Store:
         )
         return [self._item(r) for r in rows]
 
-    def unclassified_items(self) -> list[Item]:
-        """Items no profile has judged yet (new since the last collect or report)."""
-        rows = self.db.execute(f"{self._ITEMS} WHERE classified_with IS NULL ORDER BY items.id")
+    def unclassified_items(self, source: str | None = None) -> list[Item]:
+        """Items no profile has judged yet (new since the last collect or report), of one source or all."""
+        where, args = ("AND items.source = ?", (source,)) if source is not None else ("", ())
+        rows = self.db.execute(f"{self._ITEMS} WHERE classified_with IS NULL {where} ORDER BY items.id", args)
         return [self._item(r) for r in rows]
 
     _ITEMS = (

@@ -63,7 +63,7 @@ class WorkerPool(Generic[T]):
         self._pool: pebble.ProcessPool | None = None
 
     def _started(self) -> pebble.ProcessPool:
-        """The pool, made at the first task: a run with nothing to do starts no worker."""
+        """The pool, made at the first task : a run with nothing to do starts no worker."""
         if self._pool is None:
             import pebble  # 20 ms: only a run with work for the workers pays it
 

@@ -46,27 +46,49 @@ def collect(
     policy = settings.network_policy()
     with ctx.lock("collect"), ctx.recorded("collect"):
         store = ctx.store
+        classify = _Classification(store, configs, ctx.stats, per_desk=bool(desks))
 
         async def main() -> list[SourceResult]:
             lim = limits or FetchLimits(politeness_delay=settings.politeness_delay)
             async with Fetcher(policy, lim, settings.user_agent) as fetcher:
                 return await collect_sources(
-                    sources, store, fetcher, zone, options=options, progress=progress
+                    sources, store, fetcher, zone, options=options, progress=progress, stored=classify
                 )
 
         results = asyncio.run(main())
         record_collection(ctx.stats, results)
-        unclassified = store.unclassified_items()
-        for config in configs:
+        classify(None)  # what is left: items an earlier run stored and did not classify
+        return results
+
+
+class _Classification:
+    """Classifies stored, unclassified items: one source's as soon as they are stored
+    (the main process is otherwise waiting for the extraction workers), or all.
+
+    Each desk's profile classifies its own sources' items (a single desk: every
+    unclassified item); a classifier is built once per run, and only when needed.
+    """
+
+    def __init__(self, store: Store, configs: Sequence[Config], stats: Stats, *, per_desk: bool) -> None:
+        self._store = store
+        self._configs = configs
+        self._stats = stats
+        self._per_desk = per_desk
+        self._classifiers: dict[int, Classifier] = {}
+
+    def __call__(self, source: str | None) -> None:
+        unclassified = self._store.unclassified_items(source)
+        for n, config in enumerate(self._configs):
             names = {s.name for s in config.feeds.sources}
-            own = [i for i in unclassified if i.source in names] if desks else unclassified
+            own = [i for i in unclassified if i.source in names] if self._per_desk else unclassified
             fresh = with_source_info(own, config.feeds)
             if fresh:
-                from ..classify import Classifier  # only a run that stored something classifies
+                if n not in self._classifiers:
+                    from ..classify import Classifier  # only a run that stored something classifies
 
-                classified(store, fresh, Classifier(config.profile))
-                ctx.stats.inc_value("collect/classified", len(fresh))
-        return results
+                    self._classifiers[n] = Classifier(config.profile)
+                classified(self._store, fresh, self._classifiers[n])
+                self._stats.inc_value("collect/classified", len(fresh))
 
 
 def record_collection(stats: Stats, results: Sequence[SourceResult]) -> None:

@@ -47,6 +47,9 @@ class CollectOptions:
 
 ProgressHook = Callable[[str, int], None]
 """Called with ("total", n) when work is discovered and ("advance", n) when it is done."""
+StoredHook = Callable[[str], None]
+"""Called with a source's name as soon as its new items are stored (the collect job
+classifies them then, while other sources' pages are still being extracted)."""
 
 
 class ExtractorPool:
@@ -99,6 +102,7 @@ async def _collect_one(
     zone: ZoneInfo,
     opts: CollectOptions,
     progress: ProgressHook,
+    stored: StoredHook,
 ) -> SourceResult:
     result = SourceResult(name=src.name)
     if not src.enabled:
@@ -167,6 +171,8 @@ async def _collect_one(
         etag=resp.headers.get("etag"),
         last_modified=resp.headers.get("last-modified"),
     )
+    if result.new_items:
+        stored(src.name)
     return result
 
 
@@ -178,18 +184,20 @@ async def collect_sources(
     *,
     options: CollectOptions | None = None,
     progress: ProgressHook | None = None,
+    stored: StoredHook | None = None,
     workers: int = 2,
 ) -> list[SourceResult]:
     """Collect every source once; one :class:`SourceResult` per source, in config order."""
     opts = options or CollectOptions()
     hook: ProgressHook = progress or (lambda _kind, _n: None)
+    on_stored: StoredHook = stored or (lambda _name: None)
     store.sync_sources(sources)
     extractor = ExtractorPool(workers, opts.extraction_timeout)
     gate = asyncio.Semaphore(opts.source_concurrency)
 
     async def guarded(src: SourceConfig) -> SourceResult:
         async with gate:
-            return await _collect_one(src, store, fetcher, extractor, zone, opts, hook)
+            return await _collect_one(src, store, fetcher, extractor, zone, opts, hook, on_stored)
 
     try:
         return list(await asyncio.gather(*(guarded(s) for s in sources)))
