@@ -72,6 +72,20 @@ FRAME_SHARE = 0.5
 _DIGITS = re.compile(r"(?<!\d)\d{2,}(?!\d)")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
+# Ranking (score_story). Relevance moves a score by at most RELEVANCE_SPAN around its
+# floor (a domestic item that never names its country is still the country's news); each
+# language beyond the first is a little more reach; security and defence weigh more.
+RELEVANCE_FLOOR = 0.75
+RELEVANCE_SPAN = 0.5
+LANGUAGE_REACH = 0.5
+SEVERITY = 1.25
+MAJOR_OUTLETS = 3
+# The kinds of event and topics of a headline that make a decision of national weight.
+WEIGHTY = frozenset({EVENT + "agreement", "topic:budget", "topic:law"})
+# The most a story of one report from one outlet can score: what a major one is raised by.
+NOTICE_CEILING = (
+    (1 + math.log2(2)) * max(RELIABILITY.values()) * (RELEVANCE_FLOOR + RELEVANCE_SPAN) * SEVERITY
+)
 
 
 def _minhash(words: Sequence[str]) -> MinHash:
@@ -259,24 +273,51 @@ def _story_buckets(members: Sequence[Item]) -> list[Bucket]:
     return [b for b in sorted(BUCKETS, key=lambda b: (-weight[b], BUCKETS.index(b))) if weight[b]]
 
 
-def score_story(members: Sequence[Item], copies: dict[int, int]) -> tuple[float, dict[str, float]]:
-    """Importance: independent outlets, reliability, relevance and severity."""
+def _weighty(members: Sequence[Item], concepts: TermMatcher | None) -> bool:
+    """Whether a headline announces an official decision of national weight: an agreement,
+    the budget, a law."""
+    if concepts is None:
+        return False
+    return any(h.category in WEIGHTY for m in members for h in concepts.find(m.title))
+
+
+def score_story(
+    members: Sequence[Item], copies: dict[int, int], concepts: TermMatcher | None = None
+) -> tuple[float, dict[str, float]]:
+    """Importance: independent outlets and languages, reliability (official sources are
+    graded highest), relevance and severity; a major story is lifted above every notice.
+
+    A story is *major* when three or more independent outlets carry it, or when a headline
+    announces a decision of national weight (``concepts``: the profile's matcher, see
+    :func:`concept_matcher`). Its score is raised by the most a one-report notice can
+    score, so a week's crowd of single notices (a snow warning, a rotation, a credentials
+    ceremony) never pushes the budget or the visit out of the Key Developments.
+    """
     originals = [m for m in members if m.id not in copies]
     outlets = len({m.source for m in originals})
     echoes = len({m.source for m in members}) - outlets
+    languages = len({language_of(m.language, m.title) for m in originals})
     reliability = max(RELIABILITY[m.reliability] for m in members)
     relevance = sum(m.classification.relevance if m.classification else 0.0 for m in members)
     relevance /= max(1, len(members))
     buckets = _story_buckets(members)
-    severity = 1.25 if buckets and buckets[0] in ("security", "defense") else 1.0
+    severity = SEVERITY if buckets and buckets[0] in ("security", "defense") else 1.0
+    weighty = _weighty(members, concepts)
+    major = outlets >= MAJOR_OUTLETS or weighty
+    coverage = 1 + math.log2(1 + outlets + 0.5 * max(0, echoes)) + LANGUAGE_REACH * (languages - 1)
+    score = coverage * reliability * (RELEVANCE_FLOOR + RELEVANCE_SPAN * relevance) * severity
+    if major:
+        score += NOTICE_CEILING
     parts = {
         "outlets": float(outlets),
         "syndication": float(max(0, echoes)),
+        "languages": float(languages),
         "reliability": reliability,
         "relevance": round(relevance, 3),
         "severity": severity,
+        "national_weight": 1.0 if weighty else 0.0,
+        "major": 1.0 if major else 0.0,
     }
-    score = (1 + math.log2(1 + outlets + 0.5 * max(0, echoes))) * reliability * (0.5 + relevance) * severity
     return round(score, 4), parts
 
 
@@ -363,7 +404,7 @@ def build_stories(items: Sequence[Item], profile: CountryProfile | None = None) 
         groups[uf.find(item.id)].append(item)
     for copy_id, canonical_id in copies.items():
         groups[uf.find(canonical_id)].append(by_id[copy_id])
-    stories = [story_from(members, copies) for members in groups.values()]
+    stories = [_story(members, copies, concepts) for members in groups.values()]
     stories.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return stories
 
@@ -429,15 +470,22 @@ def _attach_to_frames(
                 break
 
 
-def story_from(members: Sequence[Item], copies: dict[int, int]) -> Story:
-    """The story of these items (``copies``: copy id -> its original), scored.
+def story_from(
+    members: Sequence[Item], copies: dict[int, int], profile: CountryProfile | None = None
+) -> Story:
+    """The story of these items (``copies``: copy id -> its original), scored with the
+    country ``profile`` (which headlines announce a decision of national weight).
 
     Also how the review desk rebuilds a story an analyst merged or moved items into.
     """
+    return _story(members, copies, concept_matcher(profile))
+
+
+def _story(members: Sequence[Item], copies: dict[int, int], concepts: TermMatcher | None) -> Story:
     members = sorted(members, key=_priority)
     story_copies = {m.id: copies[m.id] for m in members if m.id in copies}
     canonical = min((m for m in members if m.id not in story_copies), key=_priority, default=members[0])
-    score, parts = score_story(members, story_copies)
+    score, parts = score_story(members, story_copies, concepts)
     return Story(
         id=_story_id(members),
         item_ids=[m.id for m in members],

@@ -422,12 +422,22 @@ def test_prompts_are_cut_to_the_context_the_server_reports(week: Week) -> None:
 
 
 def test_assessments_are_kept_apart_labelled_and_verified(week: Week, llm: LLMServer, tmp_path: Path) -> None:
-    llm.responder = stub.in_turn(
-        stub.judge("It is likely that the delegation deepens cooperation with the European Union."),
+    # The sound judgement goes to the call about the EU delegation, wherever the ranking puts
+    # that development; the two unsound ones go to the first other calls.
+    sound = stub.judge("It is likely that the delegation deepens cooperation with the European Union.")
+    unsound = [
         stub.judge("It is likely that 4817 diplomats will follow."),  # a number no item gives
         stub.judge("The delegation will open soon."),  # a judgement without its estimative word
-        stub.answer_well,
-    )
+    ]
+    judged_eu: list[bool] = []
+
+    def respond(req: Any) -> Any:
+        if not judged_eu and "European Union" in req.prompt:
+            judged_eu.append(True)
+            return sound(req)
+        return unsound.pop(0)(req) if unsound else stub.answer_well(req)
+
+    llm.responder = respond
     engine = week.engine(llm)
     report = week.report(engine)
     judged = [s for s in sentences_of(report) if s.kind == "assessment"]
@@ -435,7 +445,8 @@ def test_assessments_are_kept_apart_labelled_and_verified(week: Week, llm: LLMSe
         "It is likely that the delegation deepens cooperation with the European Union."
     ]
     assert judged[0].author == AUTHOR and judged[0].citations
-    assert report.developments[0].sentences[-1] == judged[0]
+    (eu,) = [d for d in report.developments if judged[0] in d.sentences]
+    assert "Delegation" in eu.title.text and eu.sentences[-1] == judged[0]
     assert report.coverage.sentences_dropped == 2
     reasons = " ".join(engine.stats.dropped_reasons)
     assert "numbers not in its sources: 4817" in reasons

@@ -12,6 +12,7 @@ sending the report).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,8 +46,9 @@ class ReviewEditorial:
         self.applied = Applied()
 
     def evidence(self, evidence: Evidence) -> Evidence:
+        make_story = functools.partial(story_from, profile=evidence.profile)
         items, stories = adjust_evidence(
-            evidence.items, evidence.stories, self.edits, story_from, self.applied
+            evidence.items, evidence.stories, self.edits, make_story, self.applied
         )
         return dataclasses.replace(evidence, items=items, stories=stories)
 
