@@ -273,25 +273,46 @@ def _story_buckets(members: Sequence[Item]) -> list[Bucket]:
     return [b for b in sorted(BUCKETS, key=lambda b: (-weight[b], BUCKETS.index(b))) if weight[b]]
 
 
-def _weighty(members: Sequence[Item], concepts: TermMatcher | None) -> bool:
-    """Whether a headline announces an official decision of national weight: an agreement,
-    the budget, a law."""
+def abroad_matcher(profile: CountryProfile | None) -> TermMatcher | None:
+    """The profile's counterparts (other countries, their leaders and capitals), for ranking."""
+    if profile is None:
+        return None
+    terms = [
+        (t, key, 1.0) for key, cp in profile.counterparts.items() for ts in cp.terms.values() for t in ts
+    ]
+    return TermMatcher(terms) if terms else None
+
+
+def _weighty(members: Sequence[Item], concepts: TermMatcher | None, abroad: TermMatcher | None) -> bool:
+    """Whether a headline announces an official decision of national weight: an agreement
+    (with a counterpart or not), or the country's own budget or law (a headline that names
+    another country tells of that country's budget or law)."""
     if concepts is None:
         return False
-    return any(h.category in WEIGHTY for m in members for h in concepts.find(m.title))
+    for m in members:
+        kinds = {h.category for h in concepts.find(m.title)} & WEIGHTY
+        if EVENT + "agreement" in kinds:
+            return True
+        if kinds and not (abroad is not None and abroad.find(m.title)):
+            return True
+    return False
 
 
 def score_story(
-    members: Sequence[Item], copies: dict[int, int], concepts: TermMatcher | None = None
+    members: Sequence[Item],
+    copies: dict[int, int],
+    concepts: TermMatcher | None = None,
+    abroad: TermMatcher | None = None,
 ) -> tuple[float, dict[str, float]]:
     """Importance: independent outlets and languages, reliability (official sources are
     graded highest), relevance and severity; a major story is lifted above every notice.
 
     A story is *major* when three or more independent outlets carry it, or when a headline
-    announces a decision of national weight (``concepts``: the profile's matcher, see
-    :func:`concept_matcher`). Its score is raised by the most a one-report notice can
-    score, so a week's crowd of single notices (a snow warning, a rotation, a credentials
-    ceremony) never pushes the budget or the visit out of the Key Developments.
+    announces a decision of national weight (``concepts`` and ``abroad``: the profile's
+    matchers, see :func:`concept_matcher` and :func:`abroad_matcher`). Its score is raised
+    by the most a one-report notice can score, so a week's crowd of single notices (a snow
+    warning, a rotation, a credentials ceremony) never pushes the budget or the visit out of
+    the Key Developments.
     """
     originals = [m for m in members if m.id not in copies]
     outlets = len({m.source for m in originals})
@@ -302,7 +323,7 @@ def score_story(
     relevance /= max(1, len(members))
     buckets = _story_buckets(members)
     severity = SEVERITY if buckets and buckets[0] in ("security", "defense") else 1.0
-    weighty = _weighty(members, concepts)
+    weighty = _weighty(members, concepts, abroad)
     major = outlets >= MAJOR_OUTLETS or weighty
     coverage = 1 + math.log2(1 + outlets + 0.5 * max(0, echoes)) + LANGUAGE_REACH * (languages - 1)
     score = coverage * reliability * (RELEVANCE_FLOOR + RELEVANCE_SPAN * relevance) * severity
@@ -404,7 +425,8 @@ def build_stories(items: Sequence[Item], profile: CountryProfile | None = None) 
         groups[uf.find(item.id)].append(item)
     for copy_id, canonical_id in copies.items():
         groups[uf.find(canonical_id)].append(by_id[copy_id])
-    stories = [_story(members, copies, concepts) for members in groups.values()]
+    abroad = abroad_matcher(profile)
+    stories = [_story(members, copies, concepts, abroad) for members in groups.values()]
     stories.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return stories
 
@@ -478,14 +500,16 @@ def story_from(
 
     Also how the review desk rebuilds a story an analyst merged or moved items into.
     """
-    return _story(members, copies, concept_matcher(profile))
+    return _story(members, copies, concept_matcher(profile), abroad_matcher(profile))
 
 
-def _story(members: Sequence[Item], copies: dict[int, int], concepts: TermMatcher | None) -> Story:
+def _story(
+    members: Sequence[Item], copies: dict[int, int], concepts: TermMatcher | None, abroad: TermMatcher | None
+) -> Story:
     members = sorted(members, key=_priority)
     story_copies = {m.id: copies[m.id] for m in members if m.id in copies}
     canonical = min((m for m in members if m.id not in story_copies), key=_priority, default=members[0])
-    score, parts = score_story(members, story_copies, concepts)
+    score, parts = score_story(members, story_copies, concepts, abroad)
     return Story(
         id=_story_id(members),
         item_ids=[m.id for m in members],

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from osint.cluster import NOTICE_CEILING, concept_matcher, score_story
+from osint.cluster import NOTICE_CEILING, abroad_matcher, concept_matcher, score_story
 from osint.models import Classification, Item, Reliability
 from osint.settings import load_profile
 
 PROFILE = load_profile(Path(__file__).parent.parent / "countries" / "mongolia.yaml")
 CONCEPTS = concept_matcher(PROFILE)
+ABROAD = abroad_matcher(PROFILE)
 
 
 def _item(
@@ -39,7 +40,7 @@ def _item(
 
 
 def _score(members: list[Item], copies: dict[int, int] | None = None) -> float:
-    return score_story(members, copies or {}, CONCEPTS)[0]
+    return score_story(members, copies or {}, CONCEPTS, ABROAD)[0]
 
 
 def _notice(n: int, title: str = "Snow warning for the northern provinces") -> Item:
@@ -54,7 +55,7 @@ def test_a_story_of_three_outlets_outranks_every_single_notice() -> None:
         _item(3, "Spending plans for next year debated", "economy", relevance=0.5, reliability="C"),
     ]
     assert _score(budget) > _score([_notice(9)])
-    assert score_story(budget, {}, CONCEPTS)[1]["major"] == 1.0
+    assert score_story(budget, {}, CONCEPTS, ABROAD)[1]["major"] == 1.0
 
 
 def test_a_decision_of_national_weight_outranks_a_notice_even_from_one_outlet() -> None:
@@ -64,9 +65,21 @@ def test_a_decision_of_national_weight_outranks_a_notice_even_from_one_outlet() 
         "Parliament adopts new law on cyber security",
     ):
         decision = [_item(1, title, "economy", relevance=0.5, reliability="C")]
-        parts = score_story(decision, {}, CONCEPTS)[1]
+        parts = score_story(decision, {}, CONCEPTS, ABROAD)[1]
         assert parts["national_weight"] == 1.0, title
         assert _score(decision) > _score([_notice(9)]), title
+
+
+def test_another_country_s_law_or_budget_is_no_decision_of_national_weight() -> None:
+    for title in (
+        "US defense law includes a provision on the region",
+        "Japan's cabinet approves record budget",
+    ):
+        parts = score_story([_item(1, title, "defense")], {}, CONCEPTS, ABROAD)[1]
+        assert parts["national_weight"] == 0.0, title
+    # An agreement with another country is the country's own decision too.
+    signed = [_item(1, "Mongolia and China sign railway agreement", "economy")]
+    assert score_story(signed, {}, CONCEPTS, ABROAD)[1]["national_weight"] == 1.0
 
 
 def test_without_a_profile_no_headline_has_national_weight() -> None:
