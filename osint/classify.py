@@ -165,11 +165,13 @@ class Classifier:
         prior = 0.0
         abroad: list[str] = []
         if source_country and source_country.upper() == self.profile.code.upper():
-            # The country's own names in the title, or its own people in the lead (the
-            # President abroad), keep the story at home; an institution's name in the lead
-            # can be a foreign namesake ("Liberal Democratic Party").
+            # The country's own names in the title, its own people in the lead (the
+            # President abroad) or its own places there (activists detained in its city
+            # outside a neighbour's embassy) keep the story at home; an institution's name
+            # in the lead can be a foreign namesake ("Liberal Democratic Party").
             own_in_title = any(
-                region == "title" or (region == "lead" and cat == "person") for (cat, _t, region) in counts
+                region == "title" or (region == "lead" and cat in ("person", "place"))
+                for (cat, _t, region) in counts
             )
             title = doc.text[: doc.title_chars]
             abroad = sorted(

@@ -166,8 +166,8 @@ def _vectors(items: Sequence[Item]) -> dict[int, dict[str, float]]:
 
 _CYRILLIC = dict(
     zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөү",
-        "a b v g d e yo j z i i k l m n o p r s t u f kh ts ch sh sh _ y _ e yu ya o u".split(),
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөүәғқңұһі",
+        "a b v g d e yo j z i i k l m n o p r s t u f kh ts ch sh sh _ y _ e yu ya o u a g k n u h i".split(),
         strict=True,
     )
 )
@@ -231,7 +231,12 @@ def _anchors(item: Item, lead_words: int = LEAD_WORDS, concepts: TermMatcher | N
         for h in concepts.find(head, toks):
             if not h.category.startswith(EVENT):
                 out.add("@" + h.category)
-                covered.update(range(h.start, h.end))
+                start = h.start
+                # The capitalised words just before a name are more of it (given names,
+                # initials, a title): Қасым-Жомарт Тоқаев is one person, not three names.
+                while start > 0 and toks[start - 1][:1].isupper() and (start - 1) not in covered:
+                    start -= 1
+                covered.update(range(start, h.end))
         kind = event_kind(item, concepts)
         if kind is not None:
             out.add("@" + EVENT + kind)

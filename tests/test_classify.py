@@ -127,3 +127,11 @@ def test_cli_classify_prints_the_spec_shape_with_evidence(tmp_path: Any) -> None
     assert "cross-border railway" in first["evidence"]["buckets"]["economy"]["in_title"]
     assert first["evidence"]["buckets"]["primary"] == "economy"
     assert second["buckets"][0] == "diplomacy"
+
+
+def test_an_own_place_in_the_lead_keeps_a_story_at_home(classifier: Classifier) -> None:
+    # A neighbour in the headline, but the lead puts the event in the country's own capital.
+    text = "Police in Ulaanbaatar detained two activists who picketed the embassy with anti-war posters."
+    result = classifier.classify("Activists detained after picket outside the Russian embassy", text, "MN")
+    assert result.relevant and result.buckets[:1] == ["security"]
+    assert result.evidence["relevance"]["domestic_source_prior"] == 3.0  # type: ignore[index]

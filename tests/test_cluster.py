@@ -87,13 +87,13 @@ def test_shared_names_and_figures_join_one_development_across_languages() -> Non
     assert _groups(items) == [[1, 2], [3]]
 
 
-def _profiled(items: list[Item]) -> list[list[int]]:
-    """As _groups, with the Mongolia profile's concepts, topics and kinds of event."""
+def _profiled(items: list[Item], country: str = "mongolia") -> list[list[int]]:
+    """As _groups, with a country profile's concepts, topics and kinds of event."""
     from pathlib import Path
 
     from osint.settings import load_profile
 
-    return _groups(items, load_profile(Path(__file__).parent.parent / "countries" / "mongolia.yaml"))
+    return _groups(items, load_profile(Path(__file__).parent.parent / "countries" / f"{country}.yaml"))
 
 
 def test_a_chinese_report_joins_the_story_on_who_and_where() -> None:
@@ -220,3 +220,45 @@ def test_the_reaction_to_a_visit_and_a_fire_stay_apart_from_the_story() -> None:
         "agency said.",
     )
     assert _profiled([*_visit(), reaction, fire]) == [[1, 2, 3], [4], [5]]
+
+
+def test_a_full_name_is_one_person_across_kazakh_and_russian() -> None:
+    # Given names before a known surname are part of it: two other developments of the
+    # President's week share one person, not three names.
+    items = [
+        _item(
+            1,
+            3,
+            "kk",
+            "Тоқаев Ақордада Сыртқы істер министрін қабылдады",
+            "Мемлекет басшысы Қасым-Жомарт Тоқаев Ақордада Сыртқы істер министрін қабылдады.",
+        ),
+        _item(
+            2,
+            3,
+            "ru",
+            "Токаев подписал закон о развитии туризма",
+            "Президент Касым-Жомарт Токаев подписал закон о гостиницах и кемпингах у озёр.",
+        ),
+    ]
+    assert _profiled(items, "kazakhstan") == [[1], [2]]
+
+
+def test_kazakh_letters_meet_the_latin_and_russian_spelling_of_a_name() -> None:
+    items = [
+        _item(
+            1,
+            3,
+            "en",
+            "Trial of former minister Bishimbayev hears forensic experts",
+            "The jury trial of former minister Kuandyk Bishimbayev heard forensic experts in Astana.",
+        ),
+        _item(
+            2,
+            4,
+            "kk",
+            "Бишімбаев ісі бойынша сот отырысы жалғасты",
+            "Бұрынғы министр Қуандық Бишімбаевтың ісі бойынша Астанада сот отырысы жалғасты.",
+        ),
+    ]
+    assert _profiled(items, "kazakhstan") == [[1, 2]]
