@@ -202,6 +202,7 @@ def _tab_to(page: Any, selector: str, limit: int = 400) -> None:
 
 
 def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) -> None:
+    """Sign in, rename a development, exclude an item, add an assessment and approve: keys only."""
     page, dialogs = _page(browser)
     page.goto(f"{live_desk.url}/login?next=/reports/{WEEK}")
     page.keyboard.type(EDITOR)  # the name field has the focus
@@ -209,6 +210,9 @@ def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) 
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_desk.url}/reports/{WEEK}")
+    # j moves the focus from one development or story to the next (the page's few lines of script)
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.matches('.development, .story')")
     _tab_to(page, "#dev-0 details:has(input[value=rename_development]) > summary")
     page.keyboard.press("Enter")
     _tab_to(page, "#dev-0 input[name=title]")
@@ -217,12 +221,33 @@ def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) 
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "Renamed with the keyboard" in page.inner_text("#dev-0 h3")
-    page.keyboard.press("Tab")  # from the top of the page again
-    _tab_to(page, "form.approve button")
+    # exclude the first item of the second development's story
+    story = _story_of(page, 1)
+    victim = page.get_attribute(f"#{story} li input[name=item]", "value")
+    _tab_to(page, f"#{story} li:has(input[value='{victim}']) details.item-actions > summary", limit=3000)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # into the reason
+    page.keyboard.type("excluded with the keyboard")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Saved: exclude item" in page.inner_text(".notice")
+    # the analyst's own paragraph in the executive summary
+    _tab_to(page, "#executive-summary details.add > summary", limit=3000)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Typed without a mouse.")
+    _tab_to(page, "#executive-summary form:has(input[value=add_assessment]) button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"Assessment ({EDITOR}): Typed without a mouse." in page.inner_text("#executive-summary")
+    _tab_to(page, "form.approve button", limit=3000)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "Approved by erdene" in page.inner_text(".notice")
     assert dialogs == []
+    doc = json.loads((live_desk.settings.out / f"{STEM}.json").read_text(encoding="utf-8"))
+    assert doc["review"]["status"] == "approved" and doc["review"]["changes"] == 3
+    assert doc["developments"][0]["title"] == "Renamed with the keyboard"
 
 
 PAGES = ("/login", "/", f"/reports/{WEEK}", "/sources", "/audit")

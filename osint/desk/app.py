@@ -100,7 +100,12 @@ async def _denied(request: Request, exc: Exception) -> Response:
         from urllib.parse import quote
 
         return Response(status_code=303, headers={"location": f"/login?next={quote(request.url.path)}"})
-    return desk_of(request).page(request, "error", status=exc.status, message=str(exc))
+    desk = desk_of(request)
+    alternatives = []
+    # a page of one desk asked for without its desk: the same page of each desk
+    if desk.desks is not None and "desk" not in request.path_params and request.method == "GET":
+        alternatives = [(name, f"/desks/{name}{request.url.path}") for name in desk.names]
+    return desk.page(request, "error", status=exc.status, message=str(exc), alternatives=alternatives)
 
 
 def create_app(
