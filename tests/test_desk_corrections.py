@@ -223,3 +223,19 @@ def test_approved_files_mark_analyst_text_and_say_who_approved(desk: Desk) -> No
     assert f"{label} The week was calmer than it looks.</span>" in html
     assert f"Approved by {EDITOR} on {when}" in html
     assert doc["review"]["approved_by"] == EDITOR and doc["review"]["status"] == "approved"
+
+
+def test_item_sources_and_audit_pages_show_what_the_analyst_checks(desk: Desk) -> None:
+    desk.login()
+    doc = desk.report()
+    item = next(i for i in doc["items"] if i["url"] in {a["url"] for a in doc["annex"]})
+    page = desk.client.get(f"/reports/{PERIOD}/items/{item['item_id']}").text
+    assert f'href="{item["url"]}"' in page, "the original link"
+    assert "Extracted text" in page and "Why relevant" in page and "Cited as" in page
+    sources = desk.client.get("/sources").text
+    for name in {i["source"] for i in doc["items"]}:
+        assert name in sources
+    assert 'class="badge ok"' in sources
+    _ok(desk, {"op": "exclude_item", "url": item["url"], "reason": "checked: a wire copy"})
+    trail = desk.client.get("/audit").text
+    assert "exclude item" in trail and "checked: a wire copy" in trail and EDITOR in trail
