@@ -16,6 +16,7 @@ from typing import Any
 from .deskfixtures import (
     EDITOR,
     PERIOD,
+    VIEWER,
     Desk,
     desk,  # noqa: F401  (fixture)
     desk_world,  # noqa: F401  (fixture)
@@ -239,3 +240,25 @@ def test_item_sources_and_audit_pages_show_what_the_analyst_checks(desk: Desk) -
     _ok(desk, {"op": "exclude_item", "url": item["url"], "reason": "checked: a wire copy"})
     trail = desk.client.get("/audit").text
     assert "exclude item" in trail and "checked: a wire copy" in trail and EDITOR in trail
+
+
+def test_the_page_kept_in_parts_shows_each_reader_their_own_forms_and_the_latest_edit(desk: Desk) -> None:
+    """The draft page's stories are rendered once and kept: never another session's CSRF token
+    or an editor's forms to a viewer, never a story as it was before an edit."""
+    editor_csrf = desk.login()
+    page = desk.client.get(f"/reports/{PERIOD}").text
+    assert page.count(f'value="{editor_csrf}"') > 10 and 'value="exclude_item"' in page
+    editor_cookies = dict(desk.client.cookies)
+    desk.client.cookies.clear()  # another browser: the viewer's session
+    viewer_csrf = desk.login(VIEWER)
+    seen = desk.client.get(f"/reports/{PERIOD}").text
+    assert editor_csrf not in seen and 'value="exclude_item"' not in seen and viewer_csrf
+    desk.client.cookies.clear()
+    desk.client.cookies.update(editor_cookies)
+    doc = desk.report()
+    url = doc["annex"][0]["url"]
+    item_id = next(i["item_id"] for i in doc["items"] if i["url"] == url)
+    assert f'<li id="item-{item_id}">' in page
+    _ok(desk, {"op": "exclude_item", "url": url, "reason": "a copy"})
+    after = desk.client.get(f"/reports/{PERIOD}").text
+    assert f'<li id="item-{item_id}">' not in after and "a copy" in after

@@ -7,9 +7,11 @@ work with JavaScript off and the browser's back button and reload do what one ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,11 +20,11 @@ from starlette.routing import Route
 from ..edits import SECTION_LABELS, SECTIONS
 from ..errors import OsintError, ReviewError
 from ..jobs.review import desk_root
-from ..models import BUCKETS
-from .auth import SESSION_USER, Denied, check_csrf, require, safe_next
-from .context import desk_of
+from ..models import BUCKETS, Story
+from .auth import SESSION_USER, Denied, check_csrf, csrf_token, current_user, require, safe_next
+from .context import Desk, desk_of
 from .forms import op_from_form
-from .service import UnsupportedText
+from .service import DraftView, UnsupportedText
 
 
 def parse_period(value: str) -> tuple[date, date]:
@@ -95,11 +97,11 @@ def _root(request: Request) -> str:
     return desk_root(request.path_params.get("desk"))
 
 
-def _draft_context(view: Any) -> dict[str, Any]:
+def _draft_context(view: DraftView, desk: Desk, request: Request) -> dict[str, Any]:
     cited_by: dict[int, list[int]] = {}
     for a in view.report.annex:
         cited_by.setdefault(a.item_id, []).append(a.number)
-    return {
+    context: dict[str, Any] = {
         "v": view,
         "r": view.report,
         "sections": [(s, SECTION_LABELS[s]) for s in SECTIONS],
@@ -108,6 +110,44 @@ def _draft_context(view: Any) -> dict[str, Any]:
         "summary": view.summary,
         "story_of_dev": {d.story_id: n for n, d in enumerate(view.report.developments)},
     }
+    user = current_user(request, desk.users)
+    context["story_html"] = _story_renderer(
+        view,
+        desk,
+        context,
+        can_edit=bool(user and user.can_edit),
+        csrf=csrf_token(request),
+        root=_root(request),
+    )
+    return context
+
+
+def _story_renderer(
+    view: DraftView, desk: Desk, context: dict[str, Any], *, can_edit: bool, csrf: str, root: str
+) -> Callable[[Story], Markup]:
+    """One story of the evidence column as HTML, kept with the period's sorted evidence while
+    nothing it shows changes (its items, their citation numbers, its development's number,
+    who is asking): an edit re-renders the stories it touched, not the week's hundreds."""
+    template = desk.env.get_template("desk/story.html.j2")
+    cited, devs, new = context["cited"], context["story_of_dev"], view.new_since_review
+    fragments = view.fragments
+    if len(fragments) > 5000:
+        fragments.clear()
+
+    def render(st: Story) -> Markup:
+        key = (
+            view.key, root, csrf, can_edit, st.id, tuple(st.item_ids), st.canonical_id, tuple(st.buckets),
+            st.score, st.status, len(st.outlets), tuple(sorted(st.copies)), devs.get(st.id),
+            tuple(tuple(cited.get(i, ())) for i in st.item_ids), tuple(i in new for i in st.item_ids),
+        )  # fmt: skip
+        html = fragments.get(key)
+        if html is None:
+            html = fragments[key] = Markup(
+                template.render(st=st, can_edit=can_edit, csrf=csrf, root=root, **context)
+            )
+        return html
+
+    return render
 
 
 async def draft(request: Request) -> Response:
@@ -126,7 +166,7 @@ async def draft(request: Request) -> Response:
         error=error,
         notice=notice,
         mail=desk.settings.mail_configured(),
-        **_draft_context(view),
+        **_draft_context(view, desk, request),
     )
 
 

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from .. import editorial
 from ..analyse import Evidence, assemble_report, verify_draft
 from ..analyse.base import Draft, Engine
@@ -59,6 +61,8 @@ class Base:
         default_factory=dict
     )
     """Ids of the live evidence edits -> the verified draft written over them."""
+    fragments: dict[tuple[object, ...], Markup] = field(default_factory=dict)
+    """Rendered stories of the draft page, by what they show (see :mod:`osint.desk.pages`)."""
     summaries: dict[int, EvidenceSummary] = field(default_factory=dict)
     """Item id -> its evidence as the draft page shows it (items and their sorting are fixed here)."""
 
@@ -87,6 +91,8 @@ class DraftView:
     all_items: dict[int, Item]
     summary: Callable[[Item], EvidenceSummary] = evidence_summary
     """An item's evidence for the page (kept with the period's sorted evidence)."""
+    fragments: dict[tuple[object, ...], Markup] = field(default_factory=dict)
+    """The page's rendered stories, kept with the period's sorted evidence."""
 
     @property
     def key(self) -> str:
@@ -220,6 +226,7 @@ class DeskService:
             excluded,
             everything,
             base.summary,
+            base.fragments,
         )
 
     @staticmethod
