@@ -173,7 +173,7 @@ def render(f: dict[str, Any]) -> str:
         "",
         "An edit's POST (the API's round trip) checks the edit against the current draft (kept) and stores it. Edits to wording and "
         "order re-apply the layer to the kept verified draft; an edit to the evidence (exclude, merge, move, "
-        "bucket) makes the engine write the draft again from the kept stories, which the page after it pays for.",
+        "bucket) makes the engine write the draft again from the kept stories, which the page after it pays for. The page keeps each story of its evidence column rendered until something it shows changes.",
         "",
     ]
     return "\n".join(lines)
