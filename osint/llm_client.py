@@ -150,11 +150,14 @@ class ChatClient:
         schema: dict[str, Any] | None = None,
         max_tokens: int | None = None,
         deadline: float | None = None,
+        penalty: float | None = None,
     ) -> Completion:
         """The model's answer to ``messages``; :class:`LLMError` when there is none.
 
         ``schema`` is the JSON schema the answer must follow; ``deadline`` a time on the
-        client's clock after which no answer is waited for (and no retry is started).
+        client's clock after which no answer is waited for (and no retry is started);
+        ``penalty`` a frequency penalty (OpenAI's ``frequency_penalty``, which llama.cpp,
+        vLLM and Ollama take too), for asking again a model that ran on in a loop.
         """
         lim = self.limits
         policy = RetryPolicy(
@@ -165,7 +168,7 @@ class ChatClient:
         def once() -> Completion:
             nonlocal tries
             tries += 1
-            return self._once(messages, schema, max_tokens or lim.max_tokens, deadline)
+            return self._once(messages, schema, max_tokens or lim.max_tokens, deadline, penalty)
 
         def worth_another(exc: BaseException) -> bool:
             if not isinstance(exc, TransientError):
@@ -184,10 +187,16 @@ class ChatClient:
     # ------------------------------------------------------------------ one request
 
     def _body(
-        self, messages: Sequence[ChatMessage], schema: dict[str, Any] | None, tokens: int
+        self,
+        messages: Sequence[ChatMessage],
+        schema: dict[str, Any] | None,
+        tokens: int,
+        penalty: float | None = None,
     ) -> dict[str, Any]:
         if self.protocol == "ollama":
             options: dict[str, Any] = {"temperature": 0, "num_predict": tokens}
+            if penalty is not None:
+                options["frequency_penalty"] = penalty
             if self.limits.context:
                 options["num_ctx"] = self.limits.context
             body: dict[str, Any] = {"model": self.model, "messages": list(messages), "stream": True}
@@ -197,6 +206,8 @@ class ChatClient:
             return body
         body = {**self.parameters(), "max_tokens": tokens, "messages": list(messages), "stream": True}
         body["stream_options"] = {"include_usage": True}  # the token counts, in the last chunk
+        if penalty is not None:
+            body["frequency_penalty"] = penalty
         fmt = self.format
         if schema is None and fmt in ("json_schema", "json_object_schema"):
             fmt = "json_object"
@@ -217,6 +228,7 @@ class ChatClient:
         schema: dict[str, Any] | None,
         tokens: int,
         deadline: float | None,
+        penalty: float | None = None,
     ) -> Completion:
         lim = self.limits
         silence = lim.timeout
@@ -227,7 +239,7 @@ class ChatClient:
             silence = min(silence, left)
         timeout = httpx.Timeout(silence, connect=min(silence, 10.0))
         started = self._clock()
-        body = self._body(messages, schema, tokens)
+        body = self._body(messages, schema, tokens, penalty)
         try:
             with (
                 httpx.Client(timeout=timeout, follow_redirects=False, headers=self._headers) as http,
@@ -246,7 +258,7 @@ class ChatClient:
                         self._format = (
                             2 if self.protocol == "ollama" and self._format < 2 else self._format + 1
                         )
-                        return self._once(messages, schema, tokens, deadline)
+                        return self._once(messages, schema, tokens, deadline, penalty)
                     if status >= 500:
                         raise TransientError(f"HTTP {status}")
                     raise LLMUnavailable(f"HTTP {status} from the endpoint")

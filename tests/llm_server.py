@@ -103,6 +103,8 @@ class Reply:
     """Streaming: fall silent after this many events, until the server is released."""
     pace: float = 0.0
     """Streaming: seconds between events (a slow but steady model)."""
+    finish: str = "stop"
+    """The finish reason of the last event ("length": cut off at ``max_tokens``)."""
 
 
 Responder = Callable[[Request], Reply]
@@ -152,6 +154,12 @@ def answer_well(req: Request) -> Reply:
 def answer_fenced(req: Request) -> Reply:
     """A good answer the way chatty models give it: prose and a Markdown code fence around it."""
     return answer(f"Here is the JSON you asked for:\n```json\n{json.dumps(good_answer(req))}\n```\nDone.")
+
+
+def cut_off(req: Request) -> Reply:
+    """A model that ran on in a loop until its token bound: the JSON stops in a sentence."""
+    loop = "Mongolia held talks (source reliability A)" + " (source reliability A)" * 40
+    return Reply(content='{"title": "Talks", "sentences": [{"text": "' + loop, finish="length")
 
 
 def invalid_json(req: Request) -> Reply:
@@ -395,7 +403,7 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(_event(piece, model, finish=None))
                     self.wfile.flush()
                 else:
-                    self.wfile.write(_event("", model, finish="stop") + b"data: [DONE]\n\n")
+                    self.wfile.write(_event("", model, finish=reply.finish) + b"data: [DONE]\n\n")
             except (BrokenPipeError, ConnectionResetError):
                 pass
             self.close_connection = True

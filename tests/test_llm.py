@@ -26,6 +26,9 @@ from osint.analyse import Evidence
 from osint.analyse.llm import (
     ANSWER_TOKENS,
     CHARS_PER_TOKEN,
+    LOOP_PENALTY,
+    PICK,
+    SHORTER,
     LLMEngine,
     PromptSet,
     answer_schema,
@@ -97,8 +100,11 @@ class FakeChat:
         schema: dict[str, Any] | None = None,
         max_tokens: int | None = None,
         deadline: float | None = None,
+        penalty: float | None = None,
     ) -> Completion:
         body = {"model": MODEL, "messages": list(messages), "max_tokens": max_tokens}
+        if penalty is not None:
+            body["frequency_penalty"] = penalty
         body["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
         req = stub.Request("/fake", {}, body)
         self.calls.append(req)
@@ -323,6 +329,53 @@ def test_a_server_refusing_json_schema_gets_the_schema_as_json_object(
     later = [r.body["response_format"] for r in llm.requests[1:]]
     assert later and all(f["type"] == "json_object" and f["schema"] for f in later)
     assert week.naps == [] and not fallback_notes(report)
+
+
+def test_an_answer_cut_off_at_its_bound_is_asked_again_shorter_with_a_penalty(
+    week: Week, llm: LLMServer
+) -> None:
+    llm.responder = stub.in_turn(stub.cut_off, stub.answer_well)
+    engine = week.engine(llm)
+    report = week.report(engine)
+    first, again = llm.requests[:2]
+    assert first.task == again.task == "development"
+    assert "frequency_penalty" not in first.body and again.body["frequency_penalty"] == LOOP_PENALTY
+    assert again.messages[-1]["content"].endswith(SHORTER + "\n")  # no turn with the cut-off answer
+    assert len(again.messages) == len(first.messages)
+    lists = [again.schema["properties"][k] for k in ("sentences", "assessments")]  # type: ignore[index]
+    assert [p["maxItems"] for p in lists] == [1, 0]
+    assert not fallback_notes(report) and report.developments[0].sentences[0].author == AUTHOR
+    assert engine.stats.sections_from_model == engine.stats.sections_asked == 5
+
+
+def test_a_later_part_with_nothing_verifiable_chooses_among_the_written_facts(
+    week: Week, llm: LLMServer
+) -> None:
+    invented = "The delegation signed a treaty with Atlantis in Reykjavik."
+
+    def respond(req: stub.Request) -> stub.Reply:
+        if req.task != "executive_summary":
+            return stub.answer_well(req)
+        shown = [t for t, _ in req.facts()]
+        schema = req.schema or {}
+        text = schema["properties"]["sentences"]["items"]["properties"]["text"]
+        if "enum" not in text:  # the free answer: a sentence no item supports
+            return stub.answer({"sentences": [{"text": invented, "citations": req.facts()[0][1]}]})
+        assert text["enum"] == shown  # the try that chooses: only the facts it was shown
+        return stub.answer(
+            {"sentences": [{"text": shown[1], "citations": req.facts()[1][1]}], "assessments": []}
+        )
+
+    llm.responder = respond
+    engine = week.engine(llm)
+    report = week.report(engine)
+    asked = [r for r in llm.requests if r.task == "executive_summary"]
+    assert len(asked) == 2 and asked[1].messages[-1]["content"].endswith(PICK + "\n")
+    text, ids = asked[1].facts()[1]
+    chosen = report.executive_summary_sentences
+    assert [(s.text, s.item_ids, s.author) for s in chosen] == [(text, ids, AUTHOR)]  # with its own citations
+    assert any(chosen[0] in d.sentences for d in report.developments)
+    assert invented not in rendered(report) and not fallback_notes(report)
 
 
 def test_api_key_is_sent_as_bearer_and_only_when_set(week: Week, llm: LLMServer) -> None:

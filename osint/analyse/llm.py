@@ -54,7 +54,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 import jinja2
 from pydantic import BaseModel, ValidationError
@@ -101,6 +100,18 @@ asked for once more, shorter (:data:`SHORTER`)."""
 SHORTER = "Your last answer ran too long and was cut off. Write at most one sentence in each list."
 """Added to the task when an answer was cut off at its token bound; the schema of that try
 allows one sentence per list."""
+PICK = (
+    "None of your sentences could be checked against the items. This time, for the facts, copy lines "
+    "of the developments above exactly as they are written."
+)
+"""Added to a later part's task when nothing in its answer could be verified: the schema of that
+try makes each fact one of the written developments' facts the prompt shows (an ``enum``), so the
+model chooses which facts belong there (and still writes its assessments); a small model that
+mixes the facts of two developments into a sentence no source supports cannot do so then."""
+LOOP_PENALTY = 1.0
+"""The frequency penalty of that try: a small model cut off at its bound has mostly run on in a
+loop (the item's metadata, a date, one phrase over and over), and at temperature 0 it would do
+so again (measured on Gemma 3 270M: 0.5 still looped, 1.0 wrote the sentence)."""
 COUNTS = {
     # how many sentences each list of an answer may hold, by prompt
     "development": {"sentences": (1, 2), "assessments": (0, 0)},
@@ -171,6 +182,7 @@ class Chat(Protocol):
         schema: dict[str, Any] | None = None,
         max_tokens: int | None = None,
         deadline: float | None = None,
+        penalty: float | None = None,
     ) -> Completion: ...
 
     def context_window(self) -> int | None: ...
@@ -218,8 +230,13 @@ class Excerpt:
     withheld: int
 
 
-def excerpt(item: Item, zone: ZoneInfo | None = None, chars: int = EXCERPT_CHARS) -> Excerpt:
-    """The fenced block for ``item``: metadata and up to ``chars`` characters of clean text."""
+def excerpt(item: Item, chars: int = EXCERPT_CHARS) -> Excerpt:
+    """The fenced block for ``item``: its title, outlet and up to ``chars`` characters of clean text.
+
+    No publication date: a sentence is checked for days against its items' title and text
+    only, so a day the model took from the metadata could never be kept — and a small model
+    copied the ISO date into its sentences, then over and over until its token bound (measured).
+    """
     clean_title, withheld_title = split_withheld(item.title)
     clean_text, withheld_text = split_withheld(item.text)
     chosen: list[str] = []
@@ -232,13 +249,11 @@ def excerpt(item: Item, zone: ZoneInfo | None = None, chars: int = EXCERPT_CHARS
         if len(chosen) >= EXCERPT_SENTENCES:
             break
     body = " ".join(chosen) if chosen else _truncate(" ".join(clean_text.split()), chars)
-    published = item.published.astimezone(zone) if zone else item.published
     fenced = "\n".join(
         [
             f"<<<ITEM {item.id}",
             f"title: {_field(clean_title) or '(withheld)'}",
             f"outlet: {_field(item.source)} (source reliability {item.reliability})",
-            f"published: {published.date().isoformat()}",
             f"text: {_field(body) or '(no text)'}",
             f"END ITEM {item.id}>>>",
         ]
@@ -622,7 +637,7 @@ class LLMEngine:
     def _excerpt(self, item_id: int, chars: int) -> Excerpt:
         key = (item_id, chars)
         if key not in self._excerpts:
-            self._excerpts[key] = excerpt(self._ev.items[item_id], self._ev.zone, chars)
+            self._excerpts[key] = excerpt(self._ev.items[item_id], chars)
         return self._excerpts[key]
 
     def _common(self) -> dict[str, Any]:
@@ -783,11 +798,20 @@ class LLMEngine:
             {"role": "user", "content": part.variables["_user"]},
         ]
 
-    def _schema(self, part: Part, *, shorter: bool = False) -> dict[str, Any]:
+    def _schema(self, part: Part, *, shorter: bool = False, pick: bool = False) -> dict[str, Any]:
         counts = COUNTS[_kind(part)]
         if shorter:
             counts = {name: (min(least, 1), min(most, 1)) for name, (least, most) in counts.items()}
-        return answer_schema(part.answer_type, part.item_ids, counts)
+        schema = answer_schema(part.answer_type, part.item_ids, counts)
+        shown = list(_shown_facts(part))
+        if pick and shown:
+            for name in PICKED:
+                prop = schema["properties"].get(name)
+                if prop is not None:
+                    prop["items"]["properties"]["text"] = {"type": "string", "enum": shown}
+                    prop["minItems"] = min(prop["minItems"], len(shown))
+                    prop["maxItems"] = min(prop["maxItems"], len(shown))
+        return schema
 
     # ------------------------------------------------------------------ asking
 
@@ -811,12 +835,17 @@ class LLMEngine:
         schema = self._schema(part)
         tokens = ANSWER_TOKENS[_kind(part)]
         conversation = list(messages)
+        penalty: float | None = None
+        picking = False
         problem = "no answer"
         tries = 0
         for _ in range(self.attempts):
             tries += 1
             cut = False
-            key = cache_key({**self.client.parameters(), "schema": schema}, part.prompt, conversation)
+            asked = {**self.client.parameters(), "schema": schema}
+            if penalty is not None:
+                asked["penalty"] = penalty
+            key = cache_key(asked, part.prompt, conversation)
             text = self.cache.cached_llm_response(key) if self.cache is not None else None
             source = "cache"
             if text is not None:
@@ -827,7 +856,11 @@ class LLMEngine:
                 log.debug("LLM %d/%d %s: asked %r", number, total, part.label, conversation[-1]["content"])
                 try:
                     done = self.client.complete(
-                        conversation, schema=schema, max_tokens=tokens, deadline=self._deadline
+                        conversation,
+                        schema=schema,
+                        max_tokens=tokens,
+                        deadline=self._deadline,
+                        penalty=penalty,
                     )
                 except LLMUnavailable as exc:
                     if self.clock() >= self._deadline:
@@ -857,7 +890,8 @@ class LLMEngine:
                 if not self._time_for_another(number, total):
                     break
                 if cut:  # the same question would be cut off again: ask for less
-                    conversation, schema = self._shorter(messages), self._schema(part, shorter=True)
+                    conversation, schema = self._amended(messages, SHORTER), self._schema(part, shorter=True)
+                    penalty = LOOP_PENALTY
                     problem = f"{problem}, cut off at {tokens} tokens"
                 else:
                     conversation = self._again(messages, text, problem)
@@ -876,7 +910,11 @@ class LLMEngine:
             problem = "nothing in the answer could be verified against its sources"
             if not self._time_for_another(number, total):
                 break
-            conversation = self._again(messages, text, f"{problem}: " + "; ".join(reasons[:4]))
+            if part.facts and not picking:  # let it choose among the facts it was shown
+                picking, penalty = True, None
+                conversation, schema = self._amended(messages, PICK), self._schema(part, pick=True)
+            else:
+                conversation = self._again(messages, text, f"{problem}: " + "; ".join(reasons[:4]))
         raise _Unusable(f"{problem} after {tries} {'try' if tries == 1 else 'tries'}")
 
     def _time_for_another(self, number: int, total: int) -> bool:
@@ -902,11 +940,12 @@ class LLMEngine:
         return "endpoint"
 
     @staticmethod
-    def _shorter(messages: list[ChatMessage]) -> list[ChatMessage]:
-        """The same task with :data:`SHORTER` added to it (the cut-off answer is not shown
-        again: it would only lengthen the prompt, and chat templates want turns to alternate)."""
+    def _amended(messages: list[ChatMessage], line: str) -> list[ChatMessage]:
+        """The same task with ``line`` added to it (:data:`SHORTER`, :data:`PICK`). The last
+        answer is not shown again: it would only lengthen the prompt, and chat templates want
+        turns to alternate."""
         *before, task = messages
-        return [*before, {"role": task["role"], "content": f"{task['content']}\n{SHORTER}\n"}]
+        return [*before, {"role": task["role"], "content": f"{task['content']}\n{line}\n"}]
 
     @staticmethod
     def _again(messages: list[ChatMessage], text: str, problem: str) -> list[ChatMessage]:
@@ -949,7 +988,7 @@ class LLMEngine:
                 if name not in type(answer).model_fields:
                     continue
                 proposed: list[LLMSentence] = getattr(answer, name)
-                sentences = [self._recited(s, part) for s in self._sentences(proposed, kind)]
+                sentences = [self._recited(s, part) for s in self._sentences(proposed, kind, part)]
                 kept = self._verifier.keep(sentences)
                 outcome.proposed[name] = sentences
                 outcome.facts[name] = kept
@@ -987,11 +1026,20 @@ class LLMEngine:
                 return moved
         return sentence
 
-    def _sentences(self, answer: Sequence[LLMSentence], kind: str) -> list[Sentence]:
-        out = []
+    def _sentences(self, answer: Sequence[LLMSentence], kind: str, part: Part) -> list[Sentence]:
+        """The answer's sentences as the report's; a fact copied exactly from a written
+        development the prompt showed is that fact, with its citations and author (the model
+        chose it; it did not write it again), and is taken once — unless the model cited an
+        item the prompt did not show (an invented citation is never mended)."""
+        shown = _shown_facts(part) if kind == "fact" else {}
+        out: list[Sentence] = []
         for s in answer:
             text, inline = clean_text(s.text)
-            if text:
+            copied = shown.get(" ".join(s.text.split())) or shown.get(text)
+            if copied is not None and set(s.citations) | set(inline) <= set(part.item_ids):
+                if copied not in out:
+                    out.append(copied)
+            elif text:
                 out.append(
                     Sentence(
                         text=text,
@@ -1094,6 +1142,15 @@ class LLMEngine:
                 previous_indicators=base.outlook.previous_indicators,
                 recommendations=o.proposed["recommendations"],
             )
+
+
+PICKED = ("sentences", "flashpoints")
+"""The lists of facts a later part may be asked to choose from the written developments."""
+
+
+def _shown_facts(part: Part) -> dict[str, Sentence]:
+    """The written facts a later part's prompt shows, by their text as shown."""
+    return {_field(f.text): f for f in part.facts}
 
 
 def _kind(part: Part) -> str:
