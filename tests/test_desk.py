@@ -381,3 +381,20 @@ def test_serve_warns_when_listening_beyond_loopback(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("OSINT_DESK_URL", "https://desk.example.org")
     code, out = invoke("serve", "--host", "0.0.0.0", "--db", str(tmp_path / "s.db"))
     assert code == 0 and "without TLS" not in out
+
+
+def test_serve_takes_a_desks_file_and_refuses_feeds_or_out_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from osint.settings import PROJECT_ROOT
+
+    apps: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: apps.append(app))
+    desks = str(PROJECT_ROOT / "desks.yaml")
+    code, out = invoke("serve", "--desks", desks, "--db", str(tmp_path / "s.db"))
+    assert code == 0, out
+    assert [d.name for d in apps[0].state.desk.desks] == ["mongolia", "kazakhstan"]
+    code, out = invoke("serve", "--desks", desks, "--feeds", "feeds.yaml", "--db", str(tmp_path / "s.db"))
+    assert code == 2 and "per desk" in out and len(apps) == 1
