@@ -246,17 +246,18 @@ class ReviewLog:
             )
             for r in rows
         ]
+        order: dict[int, float] = {id(e): float(e.id or 0) for e in out}
         for r in self.db.execute("SELECT * FROM approvals" + where + " ORDER BY id", args):
-            out.append(
-                AuditEntry(
-                    None,
-                    "approve",
-                    r["approved_by"],
-                    datetime.fromisoformat(r["approved_at"]),
-                    {"period": f"{r['period_start']}_{r['period_end']}", "changes": r["changes"]},
-                )
+            entry = AuditEntry(
+                None,
+                "approve",
+                r["approved_by"],
+                datetime.fromisoformat(r["approved_at"]),
+                {"period": f"{r['period_start']}_{r['period_end']}", "changes": r["changes"]},
             )
-        out.sort(key=lambda e: (e.at, e.id or 0), reverse=True)
+            order[id(entry)] = r["revision"] + 0.5  # after the edits it approved, in the same second too
+            out.append(entry)
+        out.sort(key=lambda e: (e.at, order[id(e)]), reverse=True)
         return out
 
 

@@ -11,6 +11,7 @@ page's forms. The rendered formats mark analyst text apart and say who approved.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -269,3 +270,17 @@ def test_the_page_kept_in_parts_shows_each_reader_their_own_forms_and_the_latest
     _ok(desk, {"op": "exclude_item", "url": url, "reason": "a copy"})
     after = desk.client.get(f"/reports/{PERIOD}").text
     assert f'<li id="item-{item_id}">' not in after and "a copy" in after
+
+
+def test_the_audit_trail_lists_an_approval_after_the_edits_it_approved(desk: Desk) -> None:
+    ids = _ok(desk, {"op": "add_assessment", "section": "outlook", "text": "More talks are expected."})
+    assert desk.api("POST", f"/api/reports/{PERIOD}/approve", desk.editor_token).status_code == 200
+    later = _ok(desk, {"op": "add_assessment", "section": "outlook", "text": "And then some more."})
+    desk.login()
+    trail = desk.client.get("/audit").text
+    rows = re.findall(r'<td class="num">(\d*)</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>([a-z ]+)', trail)
+    assert [(n, what.strip()) for n, what in rows] == [
+        (str(later[0]), "add assessment"),
+        ("", "approve"),
+        (str(ids[0]), "add assessment"),
+    ]
