@@ -57,6 +57,9 @@ class Applied:
     notes: list[str] = field(default_factory=list)
     flagged: dict[int, str] = field(default_factory=dict)
     """Edit id -> why verification did not support its text (kept because confirmed)."""
+    left: dict[str, str] = field(default_factory=dict)
+    """URL of an excluded item -> the story it left: an edit naming a development by that
+    item (its headline item, say) still finds the development."""
 
 
 # --------------------------------------------------------------------------- before analysis
@@ -75,6 +78,7 @@ def adjust_evidence(
     groups: dict[str, list[int]] = {s.id: list(s.item_ids) for s in stories}
     meta = {s.id: s for s in stories}
     primary: dict[str, Bucket] = {}
+    left: dict[str, str] = {}  # excluded item's URL -> the story it was in
     kept = dict(items)
 
     def story_of(url: str) -> str | None:
@@ -95,6 +99,7 @@ def adjust_evidence(
             item_id = by_url[op.url]
             groups[sid].remove(item_id)
             kept.pop(item_id)
+            left[op.url] = sid
         elif isinstance(op, ExcludeStory):
             for item_id in groups.pop(sid):
                 kept.pop(item_id, None)
@@ -106,14 +111,18 @@ def adjust_evidence(
             moving = groups.pop(sid) if isinstance(op, MergeStories) else [by_url[op.url]]
             if isinstance(op, MoveItem):
                 groups[sid].remove(by_url[op.url])
+            else:
+                left.update({u: target for u, s in left.items() if s == sid})  # they left what is now target
             groups[target].extend(moving)
         elif isinstance(op, SetBucket):
             primary[sid] = op.bucket
     out: list[Story] = []
+    now_named: dict[str, str] = {}  # a story's id before the edits -> after (members changed)
     for sid, ids in groups.items():
         if not ids:
             continue
         old = meta[sid]
+        now_named[sid] = sid
         if ids == old.item_ids and sid not in primary:
             out.append(old)
             continue
@@ -125,7 +134,11 @@ def adjust_evidence(
         story = story.model_copy(update={"status": old.status, "previous": old.previous})
         if sid in primary:
             story = story.model_copy(update={"buckets": _first(primary[sid], story.buckets)})
+        now_named[sid] = story.id
         out.append(story)
+    for url, sid in left.items():
+        if sid in now_named:
+            applied.left[url] = now_named[sid]
     out.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return kept, out
 
@@ -172,7 +185,7 @@ def adjust_draft(
     pinned: list[str] = []
 
     def dev_index(url: str) -> int | None:
-        sid = url_of_story.get(url)
+        sid = url_of_story.get(url) or applied.left.get(url)
         return next((k for k, d in enumerate(devs) if d.story_id == sid or key[id(d)] == url), None)
 
     for edit in edits:

@@ -217,13 +217,8 @@ def test_approved_files_mark_analyst_text_and_say_who_approved(desk: Desk) -> No
     assert r.status_code == 200, r.text
     stem = desk.settings.out / f"mongolia-{PERIOD}"
     doc = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
-    # The files print the approval in the report's time zone: after 16:00 UTC its day is UTC's next one.
-    when = (
-        datetime.fromisoformat(doc["review"]["approved_at"])
-        .astimezone(desk.settings.zone())
-        .date()
-        .isoformat()
-    )
+    approved_at = datetime.fromisoformat(doc["review"]["approved_at"])
+    when = approved_at.astimezone(desk.settings.zone()).strftime("%Y-%m-%d %H:%M")  # the report's own zone
     md = stem.with_suffix(".md").read_text(encoding="utf-8")
     html = stem.with_suffix(".html").read_text(encoding="utf-8")
     assert f"*Assessment ({EDITOR}):* The week was calmer than it looks.\n" in md  # no empty [ ]

@@ -119,3 +119,21 @@ def test_draft_edits_follow_the_items_after_a_reclustering() -> None:
         assert 6 in top.item_ids, "the development holding item 6 is pinned first"
         renamed = [d for d in draft.developments if d.title.text == "Renamed by the analyst"]
         assert len(renamed) == 1 and 2 in renamed[0].item_ids
+
+
+def test_a_development_named_by_an_item_since_excluded_is_still_found() -> None:
+    """The desk names a development by its headline item; excluding that item (in the same
+    batch or later, before or after a merge) must not lose the rename or the pin."""
+    edits = _edits(
+        ExcludeItem(url=url(3), reason="a copy"),  # item 3 leads the story {3, 4}
+        MergeStories(url=url(4), into=url(1)),
+        RenameDevelopment(url=url(3), title="Renamed after its headline item left"),
+        PinDevelopment(url=url(3), pinned=True),
+    )
+    applied = Applied()
+    kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+    draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+    top = draft.developments[0]
+    assert top.title.text == "Renamed after its headline item left"
+    assert 4 in top.item_ids and 1 in top.item_ids and 3 not in top.item_ids
+    assert not [n for n in applied.notes if "no development" in n]

@@ -190,7 +190,7 @@ class DeskService:
                 base.composed.clear()
             base.composed[ev_ops] = (verified, ev, engine.name, stats, layer.applied)
         verified, ev, engine_name, stats, ev_applied = base.composed[ev_ops]
-        layer.applied = Applied(list(ev_applied.notes), dict(ev_applied.flagged))
+        layer.applied = Applied(list(ev_applied.notes), dict(ev_applied.flagged), dict(ev_applied.left))
         state = layer.state
         when = state.approved_at if state.status == "approved" and state.approved_at else self._clock()
         when = when.astimezone(self.settings.zone()).replace(microsecond=0)  # as the report job does
