@@ -185,10 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     for note in report.notes:
         print(f"note: {note}")
     kept = [s for s in _sentences(report) if s.author and s.author.startswith("llm:")]
-    print(f"\nrequests {st.requests}, parts {st.parts_from_model}/{st.parts} from the model, "
-          f"{st.assessments} assessment(s) kept")  # fmt: skip
+    print(
+        f"\nrequests {st.requests}, parts {st.parts_from_model}/{st.parts} from the model ({st.chosen} "
+        f"chose among the developments' facts), {st.assessments} assessment(s) kept"
+    )
     print("\nkept (a few):")
-    for s in kept[:6]:
+    distinct = list({s.text: s for s in kept}.values())
+    for s in [*(s for s in distinct if s.kind == "fact")][:4] + [s for s in distinct if s.kind != "fact"][:3]:
         print(f"  [{s.kind}] {s.text} {json.dumps(s.citations)}")
     print("dropped (a few):")
     for reason in st.dropped_reasons[:6]:

@@ -376,6 +376,33 @@ def test_a_later_part_with_nothing_verifiable_chooses_among_the_written_facts(
     assert [(s.text, s.item_ids, s.author) for s in chosen] == [(text, ids, AUTHOR)]  # with its own citations
     assert any(chosen[0] in d.sentences for d in report.developments)
     assert invented not in rendered(report) and not fallback_notes(report)
+    assert engine.stats.chosen == 1 and any(
+        "1 part(s) its own sentences could not" in n for n in report.notes
+    )
+
+
+def test_a_repeated_fact_and_an_assessment_that_only_restates_one_are_left_out(
+    week: Week, llm: LLMServer
+) -> None:
+    def respond(req: stub.Request) -> stub.Reply:
+        data = stub.good_answer(req)
+        if req.task == "geopolitical":
+            fact = data["sentences"][0]
+            restated = "It is likely that " + fact["text"][0].lower() + fact["text"][1:]
+            data["sentences"] = [fact, dict(fact)]
+            data["assessments"] = [{"text": restated, "citations": fact["citations"]}]
+        return stub.answer(data)
+
+    llm.responder = respond
+    engine = week.engine(llm)
+    report = week.report(engine)
+    reasons = engine.stats.dropped_reasons
+    assert any(r.startswith("repeats another sentence: ") for r in reasons)
+    assert any(r.startswith("an assessment that restates a fact: ") for r in reasons)
+    for block in report.sections.geopolitical_blocks:
+        texts = [s.text for s in block.sentences]
+        assert len(texts) == len(set(texts)) and all(s.kind == "fact" for s in block.sentences)
+    assert not fallback_notes(report)
 
 
 def test_api_key_is_sent_as_bearer_and_only_when_set(week: Week, llm: LLMServer) -> None:

@@ -418,6 +418,8 @@ class Outcome:
     verification drops the same ones again and counts them in its coverage."""
     title: Sentence | None = None
     problem: str | None = None
+    repeats: list[str] = field(default_factory=list)
+    """Why sentences that only said something again were left out (see ``LLMEngine._new``)."""
 
 
 @dataclass
@@ -441,12 +443,14 @@ class LLMStats:
     """Parts written extractively because the model's answer could not be had or used."""
     recited: int = 0
     """Sentences whose citation was moved to the shown item that supports them."""
+    chosen: int = 0
+    """Later parts whose facts the model chose among the written developments' (:data:`PICK`)."""
     seconds: float = 0.0
     dropped_reasons: list[str] = field(default_factory=list)
 
     def record(self, sink: StatsSink) -> None:
         keys = ("requests", "cached", "parts", "parts_from_model", "sections_asked", "sections_from_model")
-        for key in (*keys, "proposed", "kept", "assessments", "fallbacks", "recited"):
+        for key in (*keys, "proposed", "kept", "assessments", "fallbacks", "recited", "chosen"):
             sink.inc_value(f"llm/{key}", getattr(self, key))
         sink.inc_value("llm/dropped", self.proposed - self.kept)
 
@@ -590,6 +594,12 @@ class LLMEngine:
                 f"LLM engine ({self.client.model}): {st.sections_from_model} of {st.sections_asked} "
                 f"section(s) written by the model; {st.kept} of {st.proposed} sentence(s) it proposed "
                 f"were kept after checking against their sources ({st.assessments} assessment(s))"
+                + (
+                    f"; in {st.chosen} part(s) its own sentences could not be verified and it chose "
+                    "facts of the developments instead"
+                    if st.chosen
+                    else ""
+                )
             )
         log.info(
             "LLM engine: %d of %d sections from the model, %d of %d sentences kept, "
@@ -906,6 +916,9 @@ class LLMEngine:
             if source != "cache" and self.cache is not None:
                 self.cache.cache_llm_response(key, self.client.model, part.prompt, answer.model_dump_json())
             if self._usable(part, outcome):
+                if picking:
+                    with self._lock:
+                        self.stats.chosen += 1
                 return outcome
             problem = "nothing in the answer could be verified against its sources"
             if not self._time_for_another(number, total):
@@ -988,15 +1001,33 @@ class LLMEngine:
                 if name not in type(answer).model_fields:
                     continue
                 proposed: list[LLMSentence] = getattr(answer, name)
-                sentences = [self._recited(s, part) for s in self._sentences(proposed, kind, part)]
+                sentences = self._sentences(proposed, kind, part)
+                sentences = [self._recited(s, part) for s in self._new(sentences, outcome, part)]
                 kept = self._verifier.keep(sentences)
                 outcome.proposed[name] = sentences
                 outcome.facts[name] = kept
                 self.stats.kept += len(kept)
                 self.stats.assessments += sum(s.kind == "assessment" for s in kept)
-            reasons = self._verifier.stats.reasons[before:]
+            reasons = [*outcome.repeats, *self._verifier.stats.reasons[before:]]
             self.stats.dropped_reasons.extend(reasons)
         return outcome, reasons
+
+    def _new(self, sentences: list[Sentence], outcome: Outcome, part: Part) -> list[Sentence]:
+        """``sentences`` without those that say again what the answer already said, and
+        without assessments that only restate a fact (of the answer, or shown to it) behind an
+        estimative opening ("It is likely that <the fact>"): a judgement that judges nothing.
+        Small models do both; a report should not. Each is dropped with its reason."""
+        said = [s for field in outcome.proposed.values() for s in field]
+        out: list[Sentence] = []
+        for s in sentences:
+            facts = [f for f in (*said, *out) if f.kind == "fact"]
+            against = [*said, *out] if s.kind == "fact" else [*facts, *part.facts]
+            if any(_restates(s.text, other.text) for other in against):
+                why = "repeats another sentence" if s.kind == "fact" else "an assessment that restates a fact"
+                outcome.repeats.append(f"{why}: {s.text[:120]!r}")
+                continue
+            out.append(s)
+        return out
 
     def _recited(self, sentence: Sentence, part: Part) -> Sentence:
         """``sentence`` citing the item the prompt showed that supports it, when the model
@@ -1142,6 +1173,17 @@ class LLMEngine:
                 previous_indicators=base.outlook.previous_indicators,
                 recommendations=o.proposed["recommendations"],
             )
+
+
+REPEAT_OVERLAP = 0.8
+"""The share of a sentence's longer words another sentence must hold for it to say nothing new."""
+_OPENING_WORDS = frozenset(w for opening in ESTIMATIVE_OPENINGS for w in words(opening))
+
+
+def _restates(text: str, other: str) -> bool:
+    """Whether ``text`` says nothing that ``other`` does not (its estimative opening aside)."""
+    own = {w for w in words(text) if len(w) > 3} - _OPENING_WORDS
+    return len(own) >= 3 and len(own & words(other)) >= REPEAT_OVERLAP * len(own)
 
 
 PICKED = ("sentences", "flashpoints")
