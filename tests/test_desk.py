@@ -398,3 +398,24 @@ def test_serve_takes_a_desks_file_and_refuses_feeds_or_out_beside_it(
     assert [d.name for d in apps[0].state.desk.desks] == ["mongolia", "kazakhstan"]
     code, out = invoke("serve", "--desks", desks, "--feeds", "feeds.yaml", "--db", str(tmp_path / "s.db"))
     assert code == 2 and "per desk" in out and len(apps) == 1
+
+
+def test_api_answers_have_the_documented_shapes(desk: Desk) -> None:
+    listed = desk.api("GET", "/api/reports", desk.viewer_token).json()  # type: ignore[attr-defined]
+    entry = next(p for p in listed if p["period"] == {"start": "2026-03-06", "end": "2026-03-13"})
+    assert set(entry) == {
+        "desk", "period", "status", "approved_by", "approved_at", "changes", "items", "files", "url", "page"
+    }  # fmt: skip
+    assert entry["desk"] is None and entry["url"] == f"/api/reports/{PERIOD}" and entry["page"] == f"/reports/{PERIOD}"
+    doc = desk.report()
+    assert {"schema_version", "period", "developments", "items", "annex", "review", "desk"} <= set(doc)
+    assert set(doc["review"]) == {"status", "approved_by", "approved_at", "changes"}  # type: ignore[arg-type]
+    url = doc["items"][0]["url"]  # type: ignore[index]
+    edit = {"edits": [{"op": "exclude_item", "url": url, "reason": "off-topic"}]}
+    r = desk.api("POST", f"/api/reports/{PERIOD}/edits", desk.editor_token, json=edit).json()  # type: ignore[attr-defined]
+    assert set(r) == {"ids", "review"} and r["review"]["changes"] == 1
+    r = desk.api("POST", f"/api/reports/{PERIOD}/undo", desk.editor_token, json={"edit": r["ids"][0]}).json()  # type: ignore[attr-defined]
+    assert set(r) == {"id", "review"} and r["review"]["changes"] == 0
+    r = desk.api("POST", f"/api/reports/{PERIOD}/approve", desk.editor_token).json()  # type: ignore[attr-defined]
+    assert set(r) == {"review", "files", "emailed", "email_error"} and r["review"]["status"] == "approved"
+    assert r["emailed"] == [] and r["email_error"] is None  # no mail configured

@@ -250,7 +250,7 @@ def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) 
     assert doc["developments"][0]["title"] == "Renamed with the keyboard"
 
 
-PAGES = ("/login", "/", f"/reports/{WEEK}", "/sources", "/audit")
+PAGES = ("/login", "/", f"/reports/{WEEK}", "/sources", "/audit", "/reports/2026-03-09_not-a-day")  # the last: the error page
 
 
 def test_hostile_title_fires_no_dialog_and_every_page_is_looked_at(live_desk: LiveDesk, browser: Any) -> None:
