@@ -72,6 +72,7 @@ def link_history(
                 update={
                     "status": "escalating" if grew else "continuing",
                     "previous": f"{lead.title} ({lead.published:%Y-%m-%d})",
+                    "previous_ids": [i.id for i in before],
                 }
             )
         )

@@ -283,6 +283,8 @@ class Story(BaseModel):
     status: Literal["new", "continuing", "escalating"] = "new"
     previous: str | None = None
     """The related story of the weeks before (its lead title and date), when continuing."""
+    previous_ids: list[int] = Field(default_factory=list)
+    """The items of the weeks before it continues, closest first (empty when new)."""
 
 
 # --------------------------------------------------------------------------- report
@@ -293,7 +295,7 @@ class Story(BaseModel):
 # outlets table) is computed from the sentences for readers that want plain text; it is
 # written to the JSON and ignored when the JSON is read back.
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """``report.json``'s ``schema_version``; the README says what changed from the one before."""
 
 
@@ -320,23 +322,36 @@ class Sentence(_ReportPart):
     text: str
     item_ids: list[int] = Field(default_factory=list)
     citations: list[int] = Field(default_factory=list)
-    kind: Literal["fact", "assessment"] = "fact"
-    """A fact restates its cited items; an assessment is a judgement resting on them (SPEC §4)."""
+    kind: Literal["fact", "assessment", "computed"] = "fact"
+    """A fact restates its cited items; an assessment is a judgement resting on them (SPEC §4);
+    a computed statement says what the engine counted and linked in the store (outlets per
+    development, coverage against the week before), its items bearing it out."""
     author: str | None = None
     """Who wrote an assessment: the engine (``llm:<model>``) or the analyst's user name."""
+    language: str | None = None
+    """The language of a quoted sentence not in the report's ("Russian"): shown beside it."""
 
     @property
     def label(self) -> str:
-        """How every format marks an assessment (``Assessment (llm:qwen)``); empty for a fact."""
+        """How every format marks an assessment (``Assessment (llm:qwen)``) or a computed
+        statement (``Computed``); empty for a fact."""
+        if self.kind == "computed":
+            return "Computed"
         if self.kind != "assessment":
             return ""
         return f"Assessment ({self.author})" if self.author else "Assessment"
+
+    @property
+    def language_note(self) -> str:
+        """``(in Russian)`` after a sentence quoted in another language; empty otherwise."""
+        return f"(in {self.language})" if self.language else ""
 
     def cited_text(self) -> str:
         """The sentence as plain text with its label and citations: ``Assessment (x): Text. [1, 2]``."""
         head = f"{self.label}: " if self.label else ""
         refs = f" [{', '.join(str(n) for n in self.citations)}]" if self.citations else ""
-        return f"{head}{self.text}{refs}"
+        note = f" {self.language_note}" if self.language else ""
+        return f"{head}{self.text}{note}{refs}"
 
 
 def joined(sentences: list[Sentence]) -> str:
@@ -412,6 +427,9 @@ class Outlook(_ReportPart):
     calendar: list[CalendarEvent] = Field(default_factory=list)
     flashpoints: list[Sentence] = Field(default_factory=list)
     indicators: list[str] = Field(default_factory=list)
+    """Each ``term: what its count says``."""
+    indicators_note: str | None = None
+    """What the indicators are when the store holds too little history to tell what is rising."""
     previous_indicators: list[str] = Field(default_factory=list)
     """Last week's rising terms, each with whether this period's items still name them."""
     recommendations: list[Sentence] = Field(default_factory=list)
@@ -651,6 +669,10 @@ class Evidence:
     previous: list[Item] = field(default_factory=list)
     """Relevant items of the weeks before the period (for what is rising)."""
     previous_weeks: int = 4
+    previous_report: Report | None = None
+    """The report of the period just before (from the archive, or rebuilt from the store):
+    what its developments said and which indicators it named, so this period's can say
+    what changed."""
 
 
 @dataclass

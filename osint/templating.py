@@ -54,19 +54,27 @@ def safe_url(value: object) -> str:
 def cite_html(sentence: Sentence) -> Markup:
     """A sentence with its citations linked to the annex; an assessment labelled and set apart."""
     parts = [Markup('<a class="cite" href="#ref-{n}">{n}</a>').format(n=n) for n in sentence.citations]
-    cited = Markup('{text} <span class="cites">[{refs}]</span>').format(
-        text=escape(sentence.text), refs=Markup(", ").join(parts)
-    ) if parts else escape(sentence.text)  # an analyst's uncited paragraph: no empty brackets
+    language = (
+        Markup(' <span class="language">{note}</span>').format(note=sentence.language_note)
+        if sentence.language
+        else ""
+    )
+    cited = Markup('{text}{language} <span class="cites">[{refs}]</span>').format(
+        text=escape(sentence.text), language=language, refs=Markup(", ").join(parts)
+    ) if parts else Markup("{text}{language}").format(
+        text=escape(sentence.text), language=language
+    )  # an analyst's uncited paragraph: no empty brackets
     if not sentence.label:
         return cited
-    labelled = '<span class="assessment"><span class="assessment-label">{label}:</span> {cited}</span>'
-    return Markup(labelled).format(label=sentence.label, cited=cited)
+    labelled = '<span class="{kind}"><span class="{kind}-label">{label}:</span> {cited}</span>'
+    return Markup(labelled).format(kind=sentence.kind, label=sentence.label, cited=cited)
 
 
 def cite_md(sentence: Sentence) -> str:
     refs = f" \\[{', '.join(str(n) for n in sentence.citations)}\\]" if sentence.citations else ""
     head = f"*{md_escape(sentence.label)}:* " if sentence.label else ""
-    return f"{head}{md_escape(sentence.text)}{refs}"
+    note = f" {md_escape(sentence.language_note)}" if sentence.language else ""
+    return f"{head}{md_escape(sentence.text)}{note}{refs}"
 
 
 def fmt_day(value: Any) -> str:

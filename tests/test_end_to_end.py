@@ -54,7 +54,7 @@ def test_report_writes_four_formats(demo_run: DemoRun) -> None:
 
 def test_json_follows_the_spec_and_every_citation_resolves(demo_run: DemoRun) -> None:
     data = json.loads(demo_run.report_file("json").read_text())
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["region"] == "Mongolia"
     assert data["period"] == {"start": "2026-03-06", "end": "2026-03-13"}
     assert data["engine"] == "extractive"

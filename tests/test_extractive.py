@@ -7,22 +7,28 @@ most coverage and what changed against the weeks before, every line cited.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 
-from osint.analyse import Evidence, ExtractiveEngine, verify_draft
+from osint.analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from osint.analyse.sentences import leans_back, quotable
 from osint.classify import Classifier
 from osint.cluster import build_stories
-from osint.models import CountryProfile, Item, Story
-from osint.settings import load_profile
+from osint.models import CountryProfile, Item, Report, Story
+from osint.render import render
+from osint.settings import PROJECT_ROOT, load_profile
+from osint.stats import Stats
+from osint.templating import md_escape
 from osint.text import language_of
 
 from .conftest import PROJECT
 
 ZONE = ZoneInfo("Asia/Ulaanbaatar")
+TEMPLATES = PROJECT_ROOT / "templates"
 
 
 @pytest.fixture(scope="module")
@@ -296,3 +302,224 @@ def test_no_sentence_twice_in_a_section(profile: CountryProfile) -> None:
         [s.text for s in draft.outlook.flashpoints],
     ):
         assert len(section) == len(set(section))
+
+
+# --------------------------------------------------------------------------- computed statements
+
+WEEK_BEFORE = [
+    (
+        "Agency",
+        "en",
+        "Mongolia and China open talks on a new border railway crossing",
+        "Mongolia and China opened talks on a new railway crossing at the southern border on Monday. "
+        "Negotiators discussed freight volumes, customs procedures and the gauge of the new line.",
+        2,
+    ),
+    (
+        "Agency",
+        "en",
+        "Cybersecurity agency reports attacks on ministry networks in Mongolia",
+        "Mongolia's cybersecurity agency reported a wave of cyberattacks on ministry networks on Tuesday. "
+        "Officials said the attacks were contained within hours and no data was lost.",
+        3,
+    ),
+]
+THIS_WEEK = [
+    (
+        "Agency",
+        "en",
+        "Mongolia and China agree on the border railway crossing timetable",
+        "Mongolia and China agreed on a timetable for the new railway crossing at the southern border. "
+        "Construction of the crossing will start in May and freight trains are to run by the end of 2027.",
+        9,
+    ),
+    (
+        "Daily B",
+        "en",
+        "Railway crossing deal with China sets construction for May",
+        "Mongolia and China agreed on a timetable for the new railway crossing at the southern border. "
+        "The customs terminal at the crossing will be built by a joint company of the two railways.",
+        10,
+    ),
+    (
+        "Wire C",
+        "en",
+        "Border railway with China: a timetable at last",
+        "Mongolia and China agreed on a timetable for the new railway crossing at the southern border. "
+        "Traders in the southern aimags welcomed the agreement on the crossing.",
+        10,
+    ),
+    (
+        "Daily B",
+        "en",
+        "Defence ministry of Mongolia orders new equipment for border guards",
+        "Mongolia's defence ministry ordered new vehicles and radios for the border guard units on Wednesday. "
+        "Deliveries of the border guard equipment are scheduled to start in June.",
+        11,
+    ),
+]
+
+
+def two_weeks(profile: CountryProfile) -> tuple[Evidence, list[Item]]:
+    """This week's evidence (a railway story in three outlets, an equipment story) and last week's items."""
+    items = make_items(profile, WEEK_BEFORE + THIS_WEEK)
+    before, now = items[:2], items[2:]
+    ev = evidence(profile, now, previous=before)
+    rail = story_of("s-rail", now[:3], ["economy", "diplomacy"])
+    ev.stories = [rail, story_of("s-guard", now[3:], ["defense"])]
+    return ev, before
+
+
+def test_the_summary_says_which_development_drew_most_outlets_citing_each(profile: CountryProfile) -> None:
+    ev, _before = two_weeks(profile)
+    draft = ExtractiveEngine().compose(ev)
+    computed = [s for s in draft.executive if s.kind == "computed"]
+    most = next(s for s in computed if "drew the most coverage" in s.text)
+    assert most.text.startswith(
+        "“Mongolia and China agree on the border railway crossing timetable” drew the most coverage"
+    )
+    assert "3 outlets in 3 items" in most.text
+    assert {ev.items[i].source for i in most.item_ids} == {"Agency", "Daily B", "Wire C"}
+    checked, stats = verify_draft(draft, ev)
+    assert most in checked.executive and stats.dropped == 0
+
+
+def test_the_summary_compares_buckets_and_counterparts_with_the_week_before(profile: CountryProfile) -> None:
+    ev, before = two_weeks(profile)
+    now_primary = Counter(i.classification.buckets[0] for i in ev.items.values() if i.classification)
+    then_primary = Counter(i.classification.buckets[0] for i in before if i.classification)
+    texts = [s.text for s in ExtractiveEngine().compose(ev).executive if s.kind == "computed"]
+    buckets = next(
+        t
+        for t in texts
+        if t.startswith("Against the period before (2 relevant items in the store), reporting")
+    )
+    for bucket, name in (("economy", "the economy"), ("defense", "defense"), ("security", "security")):
+        n, m = now_primary[bucket], then_primary[bucket]
+        if n or m:
+            assert f"{name} ({n} items, {m} the period before)" in buckets
+    assert "fell on security (0 items, 1 the period before)" in buckets
+    china = next(t for t in texts if "more items named" in t)
+    assert "China (3, from 1)" in china
+
+
+def test_a_computed_statement_the_store_does_not_bear_out_is_dropped(profile: CountryProfile) -> None:
+    ev, _before = two_weeks(profile)
+    draft = ExtractiveEngine().compose(ev)
+    most = next(s for s in draft.executive if s.kind == "computed")
+    forged = most.model_copy(update={"text": most.text.replace("3 outlets", "5 outlets")})
+    stray = most.model_copy(update={"item_ids": [*most.item_ids, max(ev.items)]})
+    draft.executive = [forged, stray]
+    checked, stats = verify_draft(draft, ev)
+    assert checked.executive == [] and stats.dropped == 2
+    assert set(stats.by_reason) == {
+        "a computed statement the store does not bear out",
+        "a computed statement citing items it was not computed from",
+    }
+
+
+def last_weeks_report(profile: CountryProfile, before: list[Item]) -> Report:
+    """Last week's report as the archive holds it: composed, verified and numbered."""
+    ev = Evidence(
+        profile=profile,
+        start=date(2026, 2, 26),
+        end=date(2026, 3, 5),
+        zone=ZONE,
+        items={i.id: i for i in before},
+        stories=[story_of("s-old-rail", before[:1], ["economy"]), story_of("s-old-cyber", before[1:])],
+    )
+    draft, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    draft.outlook.indicators = ["railway crossing: 1 items", "cyberattacks: 1 items"]
+    return assemble_report(
+        draft, ev, engine="extractive", generated_at=datetime(2026, 3, 6, tzinfo=UTC), feeds=[],
+        stats=Stats(), considered=2,
+    )  # fmt: skip
+
+
+def test_a_continuing_story_says_what_it_follows_and_tells_what_is_new(profile: CountryProfile) -> None:
+    ev, before = two_weeks(profile)
+    ev.previous_report = last_weeks_report(profile, before)
+    old_rail = ev.previous_report.developments[0]
+    rail = ev.stories[0].model_copy(
+        update={"status": "escalating", "previous": "x (2026-03-02)", "previous_ids": [before[0].id]}
+    )
+    ev.stories[0] = rail
+    draft = ExtractiveEngine().compose(ev)
+    going = next(s for s in draft.executive if s.text.startswith("Continuing from the weeks before"))
+    assert f"(after last period's “{old_rail.title.text}”; 3 outlets now, 1 then, escalating)" in going.text
+    assert (
+        "New this period: “Defence ministry of Mongolia orders new equipment for border guards”."
+        in going.text
+    )
+    # Its paragraph leaves out what last week's report already quoted.
+    quoted_then = {s.text for s in old_rail.sentences}
+    assert not quoted_then & {s.text for s in draft.developments[0].sentences}
+    checked, stats = verify_draft(draft, ev)
+    assert going in checked.executive, stats.reasons
+
+
+def test_the_summary_says_where_last_weeks_indicators_went(profile: CountryProfile) -> None:
+    ev, before = two_weeks(profile)
+    ev.previous_report = last_weeks_report(profile, before)
+    draft = ExtractiveEngine().compose(ev)
+    moved = next(s for s in draft.executive if s.text.startswith("Of last period's indicators"))
+    assert moved.text == (
+        "Of last period's indicators, railway crossing rose to 3 items from 1 and cyberattacks "
+        "(1 items) is no longer named."
+    )
+    assert all("railway crossing" in ev.items[i].text for i in moved.item_ids)
+    checked, _stats = verify_draft(draft, ev)
+    assert moved in checked.executive
+
+
+def test_computed_statements_are_labelled_and_listed_in_every_format(profile: CountryProfile) -> None:
+    ev, before = two_weeks(profile)
+    ev.previous_report = last_weeks_report(profile, before)
+    draft, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    report = assemble_report(
+        draft, ev, engine="extractive", generated_at=datetime(2026, 3, 14, tzinfo=UTC), feeds=[],
+        stats=Stats(), considered=len(ev.items),
+    )  # fmt: skip
+    computed = [s for s in report.executive_summary_sentences if s.kind == "computed"]
+    assert len(computed) >= 3
+    md = render(report, "md", TEMPLATES, ZONE).decode()
+    for s in computed:
+        assert f"- *Computed:* {md_escape(s.text)} \\[" in md
+    html = lxml.html.fromstring(render(report, "html", TEMPLATES, ZONE).decode())
+    items = html.xpath("//ul[@class='computed-list']/li/span[@class='computed']")
+    assert len(items) == len(computed)
+    assert all(i.xpath("string(span[@class='computed-label'])") == "Computed:" for i in items)
+    data = Report.from_json(report.to_json())
+    assert [s.kind for s in data.executive_summary_sentences][: len(computed)] == ["computed"] * len(computed)
+
+
+def test_a_sentence_quoted_in_another_language_is_marked_with_it(profile: CountryProfile) -> None:
+    ev = evidence(profile, make_items(profile, RU_FIRST[:1]))
+    draft, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    quoted = draft.developments[0].sentences
+    assert quoted and all(s.language == "Russian" for s in quoted)
+    report = assemble_report(
+        draft, ev, engine="extractive", generated_at=datetime(2026, 3, 14, tzinfo=UTC), feeds=[],
+        stats=Stats(), considered=1,
+    )  # fmt: skip
+    md = render(report, "md", TEMPLATES, ZONE).decode()
+    assert f"{md_escape(quoted[0].text)} (in Russian) \\[" in md
+    assert report.developments[0].summary.startswith(f"{quoted[0].text} (in Russian) [")
+
+
+def test_the_indicators_note_is_a_paragraph_above_the_list(profile: CountryProfile) -> None:
+    ev, _before = two_weeks(profile)
+    ev.previous = []
+    draft, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    assert draft.outlook.indicators_note and draft.outlook.indicators_note.endswith("Named most this period:")
+    assert not any("too few" in i for i in draft.outlook.indicators)
+    draft.outlook.indicators = ["border guard: 2 items", "railway: 3 items"]  # what the list holds
+    report = assemble_report(
+        draft, ev, engine="extractive", generated_at=datetime(2026, 3, 14, tzinfo=UTC), feeds=[],
+        stats=Stats(), considered=len(ev.items),
+    )  # fmt: skip
+    md = render(report, "md", TEMPLATES, ZONE).decode()
+    note = md_escape(draft.outlook.indicators_note)
+    assert f"\n{note}\n\n- {md_escape(draft.outlook.indicators[0])}\n" in md
+    html = lxml.html.fromstring(render(report, "html", TEMPLATES, ZONE).decode())
+    assert html.xpath("string(//p[@class='note'])") == draft.outlook.indicators_note

@@ -15,6 +15,7 @@ import pytest
 from osint.jobs.context import RunContext
 from osint.jobs.report import build_report
 from osint.models import (
+    SCHEMA_VERSION,
     AnnexEntry,
     Coverage,
     Development,
@@ -206,9 +207,9 @@ def test_report_json_reads_back_into_the_model_it_was_written_from(demo_run: Dem
 def test_a_report_of_another_schema_is_refused_plainly(demo_run: DemoRun) -> None:
     data = json.loads(demo_run.report_file("json").read_text(encoding="utf-8"))
     data["schema_version"] = 1
-    with pytest.raises(ValueError, match="schema_version 1 is not 2"):
+    with pytest.raises(ValueError, match=f"schema_version 1 is not {SCHEMA_VERSION}"):
         Report.from_json(json.dumps(data))
-    data["schema_version"], data["unexpected"] = 2, True
+    data["schema_version"], data["unexpected"] = SCHEMA_VERSION, True
     with pytest.raises(ValueError, match="unexpected"):
         Report.from_json(json.dumps(data))
 

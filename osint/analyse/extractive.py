@@ -32,17 +32,17 @@ from ..text import (
     MONTHS,
     content_words,
     dot,
-    language_of,
     tokenize,
     unit,
     words,
 )
 from .base import Draft, Evidence
+from .language import REPORT_LANGUAGE, headline_item, language_name, sentence_language
 from .sentences import quotable
+from .trends import MAX_DEVELOPMENTS as MAX_DEVELOPMENTS  # the LLM engine reads it from here
+from .trends import computed_statements, previous_development
 
-MAX_DEVELOPMENTS = 10
-REPORT_LANGUAGE = "en"
-SUMMARY_STORIES = 5
+SUMMARY_STORIES = 3
 PARAGRAPH_SENTENCES = 3
 NO_REPORTING = "No reporting this period."
 MIN_HISTORY = 10
@@ -239,7 +239,11 @@ class ExtractiveEngine:
             if after_chosen(cand) and fits(cand):
                 chosen.append(cand)
         return [
-            Sentence(text=c.text, item_ids=self._cites_for(c.text, story, c.item_id))
+            Sentence(
+                text=c.text,
+                item_ids=self._cites_for(c.text, story, c.item_id),
+                language=None if c.language == REPORT_LANGUAGE else _language_label(c.language),
+            )
             for c in self._in_order(chosen)
         ]
 
@@ -261,24 +265,13 @@ class ExtractiveEngine:
 
     # ------------------------------------------------------------------ sections
 
-    def _headline(self, story: Story) -> tuple[Item, str | None]:
-        """The item whose title heads the development, and its language when not the report's.
-
-        The story's lead item speaks first; when it is in another language, the first
-        member in the report's language (earliest, then most reliable) heads instead, and
-        only a story with no such member is headed in its own language, marked as such.
-        """
-        items = self._ev.items
-        lead = items[story.canonical_id]
-        if item_language(lead) == REPORT_LANGUAGE:
-            return lead, None
-        for item_id in story.item_ids:
-            if item_language(items[item_id]) == REPORT_LANGUAGE:
-                return items[item_id], None
-        return lead, language_name(item_language(lead)) or None
-
     def _development(self, story: Story, said: Sequence[str] = ()) -> Development:
-        head, language = self._headline(story)
+        """A story as a Key Development; one continuing from last period's report leaves out
+        what that report already quoted, so its paragraph tells what is new."""
+        head, language = headline_item(story, self._ev.items)
+        before = previous_development(story, self._ev.previous_report)
+        if before is not None:
+            said = [*said, *(s.text for s in before.sentences)]
         title_ids = [i for i in story.item_ids if _norm(self._ev.items[i].title) == _norm(head.title)]
         return Development(
             title=Sentence(text=head.title, item_ids=title_ids),
@@ -293,10 +286,13 @@ class ExtractiveEngine:
         )
 
     def _executive(self, stories: Sequence[Story]) -> list[Sentence]:
-        out: list[Sentence] = []
+        """What the engine computed (most coverage, what changed), then the leading stories' leads."""
+        out = computed_statements(self._ev)
+        quoted: list[str] = []
         for story in stories[:SUMMARY_STORIES]:
-            picked = self._pick(story, 1)
+            picked = self._pick(story, 1, avoid=quoted)
             out.extend(picked)
+            quoted.extend(p.text for p in picked)
         return out
 
     def _geopolitical(self, stories: Sequence[Story]) -> list[SectionBlock]:
@@ -362,11 +358,12 @@ class ExtractiveEngine:
                 flashpoints.extend(self._pick(story, 1, must=risk, avoid=[f.text for f in flashpoints]))
             if len(flashpoints) >= 4:
                 break
-        indicators, previous_indicators = self._indicators()
+        note, indicators, previous_indicators = self._indicators()
         return Outlook(
             calendar=self._calendar(stories),
             flashpoints=flashpoints,
             indicators=indicators,
+            indicators_note=note,
             previous_indicators=previous_indicators,
             recommendations=[],
         )
@@ -458,8 +455,8 @@ class ExtractiveEngine:
                 terms.extend((t, bucket, 1.0) for t, w in weighted.items() if w >= 4)
         return TermMatcher(terms)
 
-    def _indicators(self) -> tuple[list[str], list[str]]:
-        """What is rising this period, and what rose last week (is it still named?).
+    def _indicators(self) -> tuple[str | None, list[str], list[str]]:
+        """A note on what the list is, what is rising this period, and what rose last week.
 
         An indicator is a place, person, institution or strong bucket term named by
         more items this period than its weekly average before. With too little history
@@ -483,10 +480,11 @@ class ExtractiveEngine:
         if len(previous) < MIN_HISTORY:
             top = [(n, t) for t, n in now.items() if n >= 2 and t not in background]
             top.sort(key=lambda x: (-x[0], x[1]))
-            return [
-                f"The store holds {len(previous)} relevant items from the {weeks} weeks "
-                "before this period, too few to tell what is rising; most named this period:"
-            ] + [f"{t}: {n} items" for n, t in top[:8]], []
+            note = (
+                f"The store holds {len(previous)} relevant items from the {weeks} weeks before this "
+                "period, too few to tell what is rising. Named most this period:"
+            )
+            return note, [f"{t}: {n} items" for n, t in top[:8]], []
         rising = _rising(now, counts(previous), weeks, background)
         current = [
             f"{term}: named in {n} items this period (a weekly average of {base:.1f} in the "
@@ -501,7 +499,7 @@ class ExtractiveEngine:
             f"{term}: rising last week ({n} items); named in {now.get(term, 0)} items this period"
             for term, n, _base in last[:8]
         ]
-        return current, followed
+        return None, current, followed
 
 
 def _rising(
@@ -517,31 +515,10 @@ def _rising(
     return [(term, n, base) for _, term, n, base in rising]
 
 
-def language_name(code: str) -> str:
-    """The English name of a language code ("ru" -> "Russian"), the code itself if unknown."""
-    from babel import Locale
-
-    return str(Locale("en").languages.get(code, code)) if code else ""
-
-
-def sentence_language(text: str, item: Item) -> str:
-    """A quoted sentence's language: its script's, named by its item's tag when that fits.
-
-    A Latin-script sentence is taken to be in the report's language; one in another script
-    is in its item's language (a Russian article's sentence is Russian) unless the item is
-    tagged with the report's language, when the script's name stands for it.
-    """
-    script = language_of(None, text)
-    if script in ("latin", ""):
-        return REPORT_LANGUAGE
-    own = item_language(item)
-    return own if own != REPORT_LANGUAGE else script
-
-
-def item_language(item: Item) -> str:
-    """An item's language; a Latin-script title without a tag is taken to be English."""
-    found = language_of(item.language, item.title)
-    return "en" if found == "latin" else found
+def _language_label(code: str) -> str:
+    """How a quoted sentence's language is shown: "Russian", or "Cyrillic" for a script."""
+    name = language_name(code)
+    return name if name != code else code.capitalize()
 
 
 def _is_list(text: str) -> bool:

@@ -30,6 +30,7 @@ from functools import lru_cache
 from ..models import Sentence
 from ..text import MONTH_PATTERN, MONTHS, tokenize
 from .base import Draft, Evidence
+from .trends import computed_statements
 from .untrusted import has_link_or_markup, instruction_like, split_withheld, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -161,6 +162,7 @@ class Verifier:
             for term in terms
             for w in tokenize(term.rstrip("*"))
         )
+        self._computed: dict[str, Sentence] | None = None
         self.stats = VerifyStats()
         self.last_reason: str | None = None
         """Why the last sentence checked was dropped."""
@@ -185,6 +187,8 @@ class Verifier:
             return self._drop(sentence, "carries a link or markup")
         if instruction_like(sentence.text):
             return self._drop(sentence, "reads like an instruction to a model")
+        if sentence.kind == "computed":
+            return self._check_computed(sentence, ids)
         estimative = ESTIMATIVE.search(sentence.text)
         if sentence.kind == "assessment" and not sentence.author:
             return self._drop(sentence, "an assessment without its author")
@@ -223,6 +227,20 @@ class Verifier:
         missing_names = sorted(n for n in named if n not in source_words)
         if missing_names:
             return self._drop(sentence, "names not in its sources", ", ".join(missing_names[:5]))
+        return sentence.model_copy(update={"item_ids": ids})
+
+    def _check_computed(self, sentence: Sentence, ids: list[int]) -> Sentence | None:
+        """A computed statement stands only if computing the statements again from the same
+        evidence gives it word for word, citing no item that computation did not."""
+        if self._computed is None:
+            self._computed = {s.text: s for s in computed_statements(self._ev)}
+        expected = self._computed.get(sentence.text)
+        if expected is None:
+            return self._drop(sentence, "a computed statement the store does not bear out")
+        stray = [i for i in ids if i not in expected.item_ids]
+        if stray:
+            why = "a computed statement citing items it was not computed from"
+            return self._drop(sentence, why, f"{stray}")
         return sentence.model_copy(update={"item_ids": ids})
 
     def _drop(self, sentence: Sentence, why: str, detail: str = "") -> Sentence | None:

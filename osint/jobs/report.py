@@ -94,12 +94,19 @@ class PeriodEvidence:
 
 
 def period_evidence(
-    ctx: RunContext, start: date, end: date, *, last_item: int | None = None
+    ctx: RunContext,
+    start: date,
+    end: date,
+    *,
+    last_item: int | None = None,
+    with_previous_report: bool = True,
 ) -> PeriodEvidence:
     """The period's relevant items and their stories (``last_item``: ignore items stored after it).
 
     The slow half of a report (classifying what is new, clustering); the review desk
-    keeps it while the store does not change and writes drafts from it.
+    keeps it while the store does not change and writes drafts from it. The evidence
+    carries the report of the period before (``with_previous_report``), so the engine can
+    say what changed since.
     """
     if end < start:
         raise ReportError(f"--to {end} is before --from {start}")
@@ -131,8 +138,42 @@ def period_evidence(
         stories=stories,
         previous=previous,
         previous_weeks=PREVIOUS_WEEKS,
+        previous_report=previous_report(ctx, start, end) if with_previous_report else None,
     )
     return PeriodEvidence(ev, period)
+
+
+def previous_report(ctx: RunContext, start: date, end: date) -> Report | None:
+    """The report of the period of the same length just before ``start``..``end``.
+
+    As written to the report directory (what readers got, edits and all) when its JSON is
+    there and reads as a report of this release; otherwise rebuilt from the store by the
+    extractive engine (None when the store holds nothing relevant for that period).
+    """
+    days = (end - start).days + 1
+    p_end = start - timedelta(days=1)
+    p_start = p_end - timedelta(days=days - 1)
+    path = ctx.settings.out / f"{ctx.config.profile.slug}-{p_start.isoformat()}_{p_end.isoformat()}.json"
+    try:
+        return Report.from_json(path.read_bytes())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.info("%s: not read as last period's report (%s); rebuilding it from the store", path, exc)
+    pe = period_evidence(ctx, p_start, p_end, with_previous_report=False)
+    ev = pe.evidence
+    if not ev.items:
+        return None
+    draft, _checks = verify_draft(ExtractiveEngine().compose(ev), ev)
+    return assemble_report(
+        draft,
+        ev,
+        engine=ExtractiveEngine.name,
+        generated_at=datetime.combine(p_end + timedelta(days=1), time(0), tzinfo=ev.zone),
+        feeds=[],
+        stats=Stats(),
+        considered=len(pe.period),
+    )
 
 
 def feed_coverage(ctx: RunContext, pe: PeriodEvidence, ev: Evidence) -> list[FeedCoverage]:
