@@ -264,7 +264,7 @@ def _replace_sentence(
         for k, s in enumerate(sentences):
             if s.text == op.original:
                 found = True
-                new = s.model_copy(update={"text": op.text})
+                new = s.reworded(op.text)
                 if supported(new):
                     sentences[k] = new
     return found

@@ -346,6 +346,12 @@ class Sentence(_ReportPart):
         """``(in Russian)`` after a sentence quoted in another language; empty otherwise."""
         return f"(in {self.language})" if self.language else ""
 
+    def reworded(self, text: str) -> Sentence:
+        """The sentence with an editor's wording: a computed statement reworded is no longer
+        the engine's computation but a fact, checked against its sources like any other."""
+        kind = "fact" if self.kind == "computed" else self.kind
+        return self.model_copy(update={"text": text, "kind": kind})
+
     def cited_text(self) -> str:
         """The sentence as plain text with its label and citations: ``Assessment (x): Text. [1, 2]``."""
         head = f"{self.label}: " if self.label else ""

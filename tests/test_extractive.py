@@ -16,6 +16,7 @@ import pytest
 
 from osint.analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
 from osint.analyse.sentences import leans_back, quotable
+from osint.analyse.verify import why_unsupported
 from osint.classify import Classifier
 from osint.cluster import build_stories
 from osint.models import CountryProfile, Item, Report, Story
@@ -416,6 +417,10 @@ def test_a_computed_statement_the_store_does_not_bear_out_is_dropped(profile: Co
         "a computed statement the store does not bear out",
         "a computed statement citing items it was not computed from",
     }
+    # Reworded by an editor, it is the editor's sentence: a fact, held to its sources' numbers.
+    edited = most.reworded(most.text.replace("3 outlets", "5 outlets"))
+    assert edited.kind == "fact"
+    assert why_unsupported(edited, ev) == "numbers not in its sources: 3, 5"
 
 
 def last_weeks_report(profile: CountryProfile, before: list[Item]) -> Report:

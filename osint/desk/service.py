@@ -320,7 +320,7 @@ class DeskService:
         if isinstance(op, EditSentence):
             for s in _sentences(view.report):
                 if s.text == op.original:
-                    return check(s.model_copy(update={"text": op.text}))
+                    return check(s.reworded(op.text))
             raise ReviewError("edit_sentence: no sentence of the draft reads like that")
         return None
 
