@@ -12,6 +12,9 @@ composed by the extractive engine and verified. Then:
 * headline figures: Key Development titles that are an outlet's name, or not in the
   report's language (and not marked with their language);
 * calendar lines repeated, and calendar lines citing an item labelled irrelevant;
+* sentences said twice in one section (the developments, the geopolitical blocks, the
+  military blocks, the flashpoints, the calendar, the summary);
+* the summary's computed statements (what drew most coverage, what changed);
 * sentences that do not stand alone: a sentence of a paragraph (a development's, a
   section block's, the summary's) or a line (a flashpoint, a calendar entry) that leans
   on the sentence before it in its article ("She stressed…", "The strategy, which
@@ -201,6 +204,15 @@ def evaluate_week(
     repeated = sum(n - 1 for n in texts.values() if n > 1)
     irrelevant_lines = sum(1 for e in calendar if any(not gold_relevant[i] for i in e.sentence.item_ids))
     leaning = not_standing_alone(draft, ev.items)
+    sections = [
+        [s.text for d in draft.developments for s in d.sentences],
+        [s.text for b in draft.geopolitical for s in b.sentences],
+        [s.text for b in draft.military for s in b.sentences],
+        [s.text for s in draft.outlook.flashpoints],
+        [e.sentence.text for e in calendar],
+        [s.text for s in draft.executive],
+    ]
+    twice = sum(len(texts) - len(set(texts)) for texts in sections)
     notes += [f"sentence does not stand alone: {s.text[:80]!r}" for s in leaning]
     figures = {
         "period": f"{start}..{end}",
@@ -215,6 +227,8 @@ def evaluate_week(
         "calendar_repeated": repeated,
         "calendar_irrelevant": irrelevant_lines,
         "sentences_not_standing_alone": len(leaning),
+        "sentences_twice_in_a_section": twice,
+        "summary_computed_statements": sum(1 for s in draft.executive if s.kind == "computed"),
         "page_items": pages,
         "page_headline_errors": headline_errors,
         "page_date_errors": date_errors,

@@ -15,7 +15,8 @@ import lxml.html
 import pytest
 
 from osint.analyse import Evidence, ExtractiveEngine, assemble_report, verify_draft
-from osint.analyse.sentences import leans_back, quotable
+from osint.analyse.extractive import future_dates
+from osint.analyse.sentences import leans_back, quotable, split_sentences
 from osint.analyse.verify import why_unsupported
 from osint.classify import Classifier
 from osint.cluster import build_stories
@@ -495,7 +496,7 @@ def test_computed_statements_are_labelled_and_listed_in_every_format(profile: Co
     assert len(items) == len(computed)
     assert all(i.xpath("string(span[@class='computed-label'])") == "Computed:" for i in items)
     data = Report.from_json(report.to_json())
-    assert [s.kind for s in data.executive_summary_sentences][: len(computed)] == ["computed"] * len(computed)
+    assert [s for s in data.executive_summary_sentences if s.kind == "computed"] == computed
 
 
 def test_a_sentence_quoted_in_another_language_is_marked_with_it(profile: CountryProfile) -> None:
@@ -528,3 +529,75 @@ def test_the_indicators_note_is_a_paragraph_above_the_list(profile: CountryProfi
     assert f"\n{note}\n\n- {md_escape(draft.outlook.indicators[0])}\n" in md
     html = lxml.html.fromstring(render(report, "html", TEMPLATES, ZONE).decode())
     assert html.xpath("string(//p[@class='note'])") == draft.outlook.indicators_note
+
+
+def test_a_section_quotes_another_language_only_where_it_has_nothing_in_english(
+    profile: CountryProfile,
+) -> None:
+    rows = [
+        (
+            "Agency",
+            "en",
+            "Defence ministry of Mongolia orders new equipment for border guards",
+            "Mongolia's defence ministry ordered new vehicles and radios for the border guard units on "
+            "Wednesday. Deliveries of the border guard equipment are scheduled to start in June.",
+            10,
+        ),
+        (
+            "Регион",
+            "ru",
+            "Пограничники Монголии получат новую технику",
+            "Министерство обороны Монголии заказало новые машины и радиостанции для пограничных частей. "
+            "Поставки техники для пограничников начнутся в июне.",
+            11,
+        ),
+    ]
+    items = make_items(profile, rows)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-en", items[:1], ["defense"]), story_of("s-ru", items[1:], ["defense"])]
+    draft = ExtractiveEngine().compose(ev)
+    assert [s.language for s in draft.developments[1].sentences] == ["Russian", "Russian"]
+    defense = next(b for b in draft.military if b.heading == "Defense")
+    assert defense.sentences and all(s.language is None for s in defense.sentences)
+    ev.stories = ev.stories[1:]  # the Russian report alone: quoted, and marked
+    defense = next(b for b in ExtractiveEngine().compose(ev).military if b.heading == "Defense")
+    assert defense.sentences and all(s.language == "Russian" for s in defense.sentences)
+
+
+def test_sentences_split_before_kazakh_capitals() -> None:
+    text = (
+        "Науқан қазан айынан басталды. Қорғаныс министрлігінің мәліметінше, науқан желтоқсанға дейін өтеді."
+    )
+    assert len(split_sentences(text)) == 2
+
+
+def test_a_month_named_without_its_year_most_of_a_year_ahead_is_the_one_just_past() -> None:
+    end = date(2024, 11, 3)
+    assert future_dates("Earlier in October, the spokesperson said the country would not apply.", end) == []
+    assert future_dates("The summit will be held in December.", end) == [("December 2024", date(2024, 12, 1))]
+    assert future_dates("The talks will resume next October.", end) == [("October 2025", date(2025, 10, 1))]
+
+
+def test_flashpoints_do_not_say_one_risk_twice_in_other_words(profile: CountryProfile) -> None:
+    rows = [
+        (
+            "Agency",
+            "en",
+            "Cyberattacks on Mongolia's government networks reach 90,000 a week",
+            "Up to 90,000 cyberattacks a week are recorded against government networks in Mongolia, and "
+            "most of them target the ministries' email systems.",
+            9,
+        ),
+        (
+            "Daily B",
+            "en",
+            "Government networks under constant cyberattack, agency says",
+            "Up to 90,000 cyberattacks every week strike state servers in Mongolia, with ministries' email "
+            "and government websites the main target, the cybersecurity agency said.",
+            10,
+        ),
+    ]
+    items = make_items(profile, rows)
+    ev = evidence(profile, items)
+    ev.stories = [story_of("s-a", items[:1]), story_of("s-b", items[1:])]
+    assert len(ExtractiveEngine().compose(ev).outlook.flashpoints) == 1

@@ -50,6 +50,9 @@ MAX_ITEMS_QUOTED = 12
 CALENDAR_STORIES = 80  # the calendar reads the most important stories of the period
 SAME_EVENT_OVERLAP = 0.3
 SAME_EVENT_NAMES = 2
+SAME_SENTENCE_OVERLAP = 0.7  # a section does not say again what shares more of its words
+DISTINCT_LINE_OVERLAP = 0.5  # a flashpoint shares at most half its words with another
+BARE_MONTH_AHEAD = 300  # days: a month named without its year, further ahead, is the one just past
 
 
 @dataclass
@@ -195,6 +198,7 @@ class ExtractiveEngine:
         *,
         must: TermMatcher | None = None,
         avoid: Iterable[str] = (),
+        avoid_above: float = SAME_SENTENCE_OVERLAP,
         skip_lists: bool = False,
     ) -> list[Sentence]:
         """Up to ``n`` central, mutually different sentences of a story, each standing alone.
@@ -202,7 +206,8 @@ class ExtractiveEngine:
         A sentence in another language than the report's is passed over when the story has
         one in the report's language; a sentence that leans on the one before it is taken
         only once that one is (and is placed right after it); one close to a sentence in
-        ``avoid`` (what the section already says) is not said again.
+        ``avoid`` (what the section already says: more than ``avoid_above`` of the shorter
+        one's words) is not said again.
         """
         chosen: list[_Candidate] = []
         avoid_words = [frozenset(_bag(a)) for a in avoid]
@@ -219,7 +224,7 @@ class ExtractiveEngine:
                 return False
             if any(_overlap(cand.words, c.words) > 0.5 for c in chosen):
                 return False
-            return not any(_overlap(cand.words, a) > 0.7 for a in avoid_words)
+            return not any(_overlap(cand.words, a) > avoid_above for a in avoid_words)
 
         def after_chosen(cand: _Candidate) -> bool:
             return any(c.item_id == cand.item_id and c.text == cand.antecedent for c in chosen)
@@ -286,14 +291,13 @@ class ExtractiveEngine:
         )
 
     def _executive(self, stories: Sequence[Story]) -> list[Sentence]:
-        """What the engine computed (most coverage, what changed), then the leading stories' leads."""
-        out = computed_statements(self._ev)
-        quoted: list[str] = []
+        """The leading stories' leads and what the engine computed (most coverage, what changed)."""
+        leads: list[Sentence] = []
         for story in stories[:SUMMARY_STORIES]:
-            picked = self._pick(story, 1, avoid=quoted)
-            out.extend(picked)
-            quoted.extend(p.text for p in picked)
-        return out
+            leads.extend(self._pick(story, 1, avoid=[s.text for s in leads]))
+        # The leads come first in the list (what an editor rewords first is a quoted fact);
+        # every format shows the computed statements above them.
+        return _prefer_own(leads, SUMMARY_STORIES) + computed_statements(self._ev)
 
     def _geopolitical(self, stories: Sequence[Story]) -> list[SectionBlock]:
         blocks: list[SectionBlock] = []
@@ -318,8 +322,9 @@ class ExtractiveEngine:
                 picked = self._pick(story, 1, must=matcher, avoid=used, skip_lists=True)
                 sentences.extend(picked)
                 used.extend(p.text for p in picked)
-                if len(sentences) >= 4:
+                if _own_count(sentences) >= 4:
                     break
+            sentences = _prefer_own(sentences, 4)
             blocks.append(
                 SectionBlock(
                     heading=cp.label,
@@ -339,8 +344,9 @@ class ExtractiveEngine:
                     picked = self._pick(story, 2, avoid=said)
                     sentences.extend(picked)
                     said.extend(p.text for p in picked)
-                if len(sentences) >= 8:
+                if _own_count(sentences) >= 8:
                     break
+            sentences = _prefer_own(sentences, 8)
             blocks.append(
                 SectionBlock(
                     heading=heading, sentences=sentences, empty_note=None if sentences else NO_REPORTING
@@ -355,9 +361,13 @@ class ExtractiveEngine:
         risk = self._matcher("risk", self._risk_matcher)
         for story in stories:
             if "security" in story.buckets[:1]:
-                flashpoints.extend(self._pick(story, 1, must=risk, avoid=[f.text for f in flashpoints]))
-            if len(flashpoints) >= 4:
+                said = [f.text for f in flashpoints]  # each line its own risk, not the same in other words
+                flashpoints.extend(
+                    self._pick(story, 1, must=risk, avoid=said, avoid_above=DISTINCT_LINE_OVERLAP)
+                )
+            if _own_count(flashpoints) >= 4:
                 break
+        flashpoints = _prefer_own(flashpoints, 4)
         note, indicators, previous_indicators = self._indicators()
         return Outlook(
             calendar=self._calendar(stories),
@@ -515,6 +525,17 @@ def _rising(
     return [(term, n, base) for _, term, n, base in rising]
 
 
+def _own_count(sentences: list[Sentence]) -> int:
+    return sum(1 for s in sentences if s.language is None)
+
+
+def _prefer_own(sentences: list[Sentence], n: int) -> list[Sentence]:
+    """A section's first ``n`` sentences in the report's language; those in another language
+    (each marked with it) only when it has none in the report's."""
+    own = [s for s in sentences if s.language is None]
+    return (own or sentences)[:n]
+
+
 def _language_label(code: str) -> str:
     """How a quoted sentence's language is shown: "Russian", or "Cyrillic" for a script."""
     name = language_name(code)
@@ -583,6 +604,8 @@ def future_dates(text: str, after: date) -> list[tuple[str, date]]:
                 continue
             if not year_s and not future_cue:
                 continue  # "in January" in a sentence about the past is no appointment
+            if not year_s and (day - after).days > BARE_MONTH_AHEAD and "next" not in m.group(0).lower():
+                continue  # "Earlier in October", written in November, is not next October
             if day_s is None and year == after.year and month == after.month:
                 continue  # "in March" during March: not a future date
             if not (after < day <= date(after.year + 1, after.month, min(after.day, 28))):

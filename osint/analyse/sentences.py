@@ -56,7 +56,9 @@ _ABBREV = {
     "govt",
     "min",
 } | {abbr.lower() for abbr in MONTH_ABBREVIATIONS}
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”»)]*\s+(?=[\"'“«(]?[A-ZА-ЯЁӨҮ0-9])")
+_CAPITAL = "A-ZÀ-ÖØ-ÞА-ЯЁӨҮӘҒҚҢҰҺІЇЄЎ"
+"""Capitals of the Latin and Cyrillic alphabets the profiles' outlets write in (Kazakh's Қ, Ә … too)."""
+_BOUNDARY = re.compile(rf"(?<=[.!?…])[\"'”»)]*\s+(?=[\"'“«(]?[{_CAPITAL}0-9])")
 _DATELINE = re.compile(
     r"^\s*[A-ZА-ЯЁӨҮ][A-ZА-ЯЁӨҮ .'-]{2,40},?\s*"  # ULAANBAATAR,
     r"(?:[A-Z][a-z]+\.? \d{1,2}(?:, \d{4})?\s*)?"  # March 9
