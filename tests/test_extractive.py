@@ -601,3 +601,31 @@ def test_flashpoints_do_not_say_one_risk_twice_in_other_words(profile: CountryPr
     ev = evidence(profile, items)
     ev.stories = [story_of("s-a", items[:1]), story_of("s-b", items[1:])]
     assert len(ExtractiveEngine().compose(ev).outlook.flashpoints) == 1
+
+
+def test_the_summary_says_when_nothing_continues_from_the_weeks_before(profile: CountryProfile) -> None:
+    ev, _before = two_weeks(profile)
+    draft, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    texts = [s.text for s in draft.executive if s.kind == "computed"]
+    assert (
+        "None of this period's developments continues a story of the 4 weeks before in the store "
+        in " ".join(texts)
+    )
+    ev.previous = []
+    texts = [s.text for s in ExtractiveEngine().compose(ev).executive if s.kind == "computed"]
+    assert not any("continues" in t for t in texts)  # with nothing stored before, nothing to say
+
+
+def test_a_story_continuing_from_older_weeks_names_what_it_follows(profile: CountryProfile) -> None:
+    ev, before = two_weeks(profile)
+    ev.stories[0] = ev.stories[0].model_copy(
+        update={
+            "status": "continuing",
+            "previous": f"{before[0].title} (2026-03-02)",
+            "previous_ids": [before[0].id],
+        }
+    )
+    going = next(s for s in ExtractiveEngine().compose(ev).executive if s.text.startswith("Continuing"))
+    assert f"(after “{before[0].title}” of 2026-03-02; 3 outlets now)" in going.text
+    checked, _stats = verify_draft(ExtractiveEngine().compose(ev), ev)
+    assert going in checked.executive

@@ -86,7 +86,14 @@ def _continuing(ev: Evidence) -> Sentence | None:
     going = [s for s in stories if s.status != "new"]
     new = [s for s in stories if s.status == "new"]
     if not going:
-        return None
+        if not ev.previous or not stories:
+            return None
+        items = f"{len(ev.previous)} relevant item{'s' if len(ev.previous) != 1 else ''}"
+        text = (
+            f"None of {_this(ev)}'s developments continues a story of the {ev.previous_weeks} weeks "
+            f"before in the store ({items})."
+        )
+        return _statement(text, [s.canonical_id for s in stories[:NEW_LISTED]])
     parts = []
     for story in going:
         before = previous_development(story, ev.previous_report)
@@ -96,7 +103,7 @@ def _continuing(ev: Evidence) -> Sentence | None:
             counts = f"{len(set(story.outlets))} outlets now, {then} then"
         else:
             title, _, day = (story.previous or "").rpartition(" (")
-            was = f"“{title}” ({day}" if title else "earlier reporting"
+            was = f"“{title}” of {day.rstrip(')')}" if title else "earlier reporting"
             counts = f"{len(set(story.outlets))} outlets now"
         escalating = ", escalating" if story.status == "escalating" else ""
         parts.append(f"{_title(ev, story)} (after {was}; {counts}{escalating})")
