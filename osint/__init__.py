@@ -26,9 +26,9 @@ so a module not listed here, or an import across the rules, fails the tests:
   output to the next inside a run context (one store, the locks, the run's stats).
 - **fronts** are what a person or the clock starts (the CLI, the review desk, the
   scheduler, the demo): they parse input, call jobs and show the outcome. Nothing below
-  imports a front. Not yet held by the test: fronts still reach some stages themselves
-  (the CLI opens the store for ``db status`` and runs the classifier for ``classify``;
-  the desk's service renders, verifies and reads the review record and the archive).
+  imports a front. Not yet held by the test: the CLI, the scheduler and the demo import
+  no stage, but the desk still reaches some itself (its service renders, verifies and
+  reads the review record and the archive; its users and app open the store).
 """
 
 __version__ = "0.1.0"

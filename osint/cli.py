@@ -34,7 +34,6 @@ from .jobs.context import Config, RunContext
 from .models import SourceResult, SourceState
 from .settings import Settings
 from .stats import Stats
-from .store import MIGRATIONS, Store
 
 if TYPE_CHECKING:
     from .jobs.send import SendOutcome
@@ -509,32 +508,20 @@ def classify(
     feeds: FeedsOpt = None,
 ) -> None:
     """Relevance, buckets and the evidence for each JSON line read (for tuning the taxonomy)."""
-    from .classify import Classifier
+    from .jobs.tuning import classify_lines
 
+    bad = 0
+    stream = file.open(encoding="utf-8") if file else sys.stdin
     try:
-        with RunContext(_settings(feeds=feeds)) as ctx:
-            profile = ctx.config.profile
+        with RunContext(_settings(feeds=feeds)) as ctx, stream:
+            for lineno, result in classify_lines(ctx, stream):
+                if isinstance(result, str):
+                    bad += 1
+                    err.print(f"line {lineno}: skipped, {result}")
+                else:
+                    sys.stdout.write(json.dumps(result.model_dump(), ensure_ascii=False) + "\n")
     except OsintError as exc:
         raise _fail(exc) from None
-    classifier = Classifier(profile)
-    stream = file.open(encoding="utf-8") if file else sys.stdin
-    bad = 0
-    with stream:
-        for lineno, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("not a JSON object")
-                title = str(obj.get("title") or "")
-                text = str(obj.get("text") or "")
-            except ValueError as exc:
-                bad += 1
-                err.print(f"line {lineno}: skipped, not a JSON object with title/text ({exc})")
-                continue
-            c = classifier.classify(title, text, obj.get("source_country"))
-            sys.stdout.write(json.dumps(c.model_dump(), ensure_ascii=False) + "\n")
     if bad:
         raise typer.Exit(EXIT_FAILED)
 
@@ -549,26 +536,28 @@ def db_status(db: DbOpt = None) -> None:
 
     Pending migrations are applied by the next command that opens the store.
     """
+    from .jobs.db import migration_status
+
     try:
         settings = _settings(db=db)
-        with Store.open(settings.db, migrate=False) as store:
-            applied = store.applied()
-            pending = store.pending()
+        states = migration_status(settings)
     except OsintError as exc:
         raise _fail(exc) from None
-    known = {name for name, _ in MIGRATIONS}
     table = Table(title=f"Migrations ({settings.db})", title_justify="left")
     for col in ("Migration", "Status", "Applied at (UTC)"):
         table.add_column(col)
-    for name, _ in MIGRATIONS:
-        when = applied.get(name)
-        status = "[green]applied[/]" if when else "[yellow]pending[/]"
-        table.add_row(escape(name), status, when.isoformat() if when else "—")
-    for name, when in applied.items():
-        if name not in known:
-            table.add_row(escape(name), "[red]unknown[/] (from a newer osint?)", when.isoformat())
+    shown = {
+        "applied": "[green]applied[/]",
+        "pending": "[yellow]pending[/]",
+        "unknown": "[red]unknown[/] (from a newer osint?)",
+    }
+    for st in states:
+        when = st.applied_at.isoformat() if st.applied_at else "—"
+        table.add_row(escape(st.name), shown[st.status], when)
     out.print(table)
-    out.print(f"{len(applied)} applied, {len(pending)} pending.", highlight=False)
+    applied = sum(1 for st in states if st.status != "pending")
+    pending = sum(1 for st in states if st.status == "pending")
+    out.print(f"{applied} applied, {pending} pending.", highlight=False)
 
 
 def _desk_commands() -> None:

@@ -14,6 +14,8 @@ calls a job and prints its outcome; the scheduler calls the same weekly job.
     jobs.send      send: a written report -> email, recorded per recipient
     jobs.weekly    run: collect, report on the week, archive, email (``osint run``, the scheduler)
     jobs.files     atomic writes; write failures become ReportError
+    jobs.db        db status: the store's named migrations, applied or pending
+    jobs.tuning    classify: JSON lines -> the profile's decisions (taxonomy tuning)
 
 Modules are imported by what they need only, so ``osint collect`` loads no analysis,
 rendering or LLM code (this package's ``__init__`` imports nothing).
