@@ -69,6 +69,7 @@ FRAME_ITEMS = 3
 FRAME_JOINS = 2
 FRAME_SHARED = 2
 FRAME_SHARE = 0.5
+FRAME_SWEEPS = 4  # a story that grew looks again, with its new names
 _DIGITS = re.compile(r"(?<!\d)\d{2,}(?!\d)")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 RELIABILITY = {"A": 1.0, "B": 0.85, "C": 0.7, "D": 0.5, "E": 0.3, "F": 0.6}
@@ -453,12 +454,18 @@ def _attach_to_frames(
     agreement signed during it) stays apart, whatever it shares.
     """
     df: Counter[str] = Counter(a for i in ids for a in anchors[i])
-    changed = True
-    while changed:
-        changed = False
+    for _sweep in range(FRAME_SWEEPS):
         members: dict[int, list[int]] = defaultdict(list)
         for i in ids:
             members[uf.find(i)].append(i)
+        # Small groups by their names, so a story looks only at groups that share one.
+        small: dict[str, set[int]] = defaultdict(set)
+        names_of: dict[int, set[str]] = {}
+        for r, m in members.items():
+            if len(m) <= FRAME_JOINS:
+                names_of[r] = set().union(*(anchors[i] for i in m))
+                for a in names_of[r]:
+                    small[a].add(r)
         frames = sorted(
             (
                 r
@@ -467,6 +474,7 @@ def _attach_to_frames(
             ),
             key=lambda r: (-len(members[r]), r),
         )
+        joined: set[int] = set()
         for root in frames:
             frame = members[root]
             inside: Counter[str] = Counter(a for i in frame for a in anchors[i])
@@ -479,22 +487,20 @@ def _attach_to_frames(
             frame_kind = min(kinds, key=lambda k: (-kinds[k], k)) if kinds else None
             lo = min(by_id[i].published for i in frame) - STORY_WINDOW
             hi = max(by_id[i].published for i in frame) + STORY_WINDOW
-            for other, group in members.items():
-                if other == root or len(group) > FRAME_JOINS or uf.find(other) != other:
+            for other in sorted({r for a in core for r in small.get(a, ())} - joined - {root}):
+                group, names = members[other], names_of[other]
+                if len(names & core) < FRAME_SHARED:
                     continue
                 if any(not lo <= by_id[i].published <= hi for i in group):
                     continue
                 if {kind[i] for i in group if kind[i]} - {frame_kind}:
                     continue  # a kind of event of its own
-                names = set().union(*(anchors[i] for i in group))
                 if any(a.startswith(TOPIC) and a not in inside for a in names):
                     continue  # about something the story is not: a fire beside the snow
-                shared = names & core
-                if len(shared) >= FRAME_SHARED:
-                    uf.union(root, other)
-                    changed = True
-            if changed:
-                break
+                uf.union(root, other)
+                joined.add(other)
+        if not joined:
+            break
 
 
 def story_from(
