@@ -51,9 +51,9 @@ def run(items: int, seed: int, repeat: int) -> dict[str, Any]:
     from starlette.testclient import TestClient
 
     from osint.desk.app import create_app
-    from osint.desk.users import Users
     from osint.jobs.context import RunContext
     from osint.jobs.report import build_report
+    from osint.jobs.users import Users
     from osint.settings import Settings
     from osint.store import Store
 

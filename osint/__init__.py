@@ -25,10 +25,10 @@ so a module not listed here, or an import across the rules, fails the tests:
 - **jobs** (``osint.jobs``) are the only code that chains stages: a job hands one stage's
   output to the next inside a run context (one store, the locks, the run's stats).
 - **fronts** are what a person or the clock starts (the CLI, the review desk, the
-  scheduler, the demo): they parse input, call jobs and show the outcome. Nothing below
-  imports a front. Not yet held by the test: the CLI, the scheduler and the demo import
-  no stage, but the desk still reaches some itself (its service renders, verifies and
-  reads the review record and the archive; its users and app open the store).
+  scheduler, the demo): they parse input, call jobs and show the outcome. A front imports
+  toolkits, jobs and other fronts (the CLI registers the desk's commands and starts the
+  scheduler; the demo drives the CLI), never a stage: the desk's work (``jobs.desk``) and
+  its users (``jobs.users``) are jobs. Nothing below imports a front.
 """
 
 __version__ = "0.1.0"

@@ -17,9 +17,9 @@ from markupsafe import escape
 from pypdf import PdfReader
 
 from osint.desk.auth import Throttle
-from osint.desk.service import DeskService, write_reviewed
-from osint.desk.users import Users
 from osint.jobs.context import RunContext
+from osint.jobs.desk import DeskService, write_reviewed
+from osint.jobs.users import Users
 from osint.store import Store
 
 from .conftest import invoke

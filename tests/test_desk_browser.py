@@ -26,7 +26,7 @@ import pytest
 import uvicorn
 
 from osint.desk.app import create_app
-from osint.desk.users import Users
+from osint.jobs.users import Users
 from osint.settings import Settings
 from osint.store import Store
 

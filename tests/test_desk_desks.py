@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 from osint.demo import CorpusSite
 from osint.desk.app import create_app
-from osint.desk.users import Users
+from osint.jobs.users import Users
 from osint.settings import Settings
 from osint.store import Store
 

@@ -31,8 +31,9 @@ HEAVY = ("osint.analyse", "osint.render", "osint.archive", "osint.distribute", "
 
 COLLECT_STAGES = {"osint.parse", "osint.extract", "osint.store", "osint.classify"}
 """The stages a collect chains (classification only once something new is stored)."""
-COLLECT_JOBS = {"osint.jobs", "osint.jobs.context", "osint.jobs.collect", "osint.jobs.gather"}
-COLLECT_FRONTS = {"osint.__main__", "osint.cli", "osint.desk", "osint.desk.commands", "osint.desk.users"}
+COLLECT_JOBS = {"osint.jobs", "osint.jobs.context", "osint.jobs.collect", "osint.jobs.gather",
+                "osint.jobs.users"}  # fmt: skip
+COLLECT_FRONTS = {"osint.__main__", "osint.cli", "osint.desk", "osint.desk.commands"}
 """The CLI registers the desk's commands (the desk's app is imported only by ``serve``)."""
 NOT_FOR_COLLECT = ("osint.llm_client", "osint.templating", "trafilatura", "pebble", "jinja2",
                    "weasyprint", "apscheduler", "starlette", "uvicorn", "markdown", "babel",

@@ -1,4 +1,5 @@
-"""The package's layers hold: no stage imports another stage, toolkits import no stage.
+"""The package's layers hold: no stage imports another stage, toolkits import no stage,
+fronts reach stages only through jobs, nothing below a front imports one.
 
 The layers are read from ``osint/__init__.py``'s docstring (so the table there cannot go
 stale) and every import of every module is read with :mod:`ast`: module level, inside
@@ -94,6 +95,8 @@ def violations(path: Path, table: dict[str, str], source: str | None = None) -> 
             found.append(f"{where}: a stage imports only toolkits, not {theirs[:-1]} {other}")
         elif mine == "jobs" and theirs == "fronts":
             found.append(f"{where}: a job imports no front")
+        elif mine == "fronts" and theirs == "stages":
+            found.append(f"{where}: a front imports toolkits, jobs and fronts, not stage {other}")
     return found
 
 
@@ -124,6 +127,11 @@ def test_imports_keep_to_the_layers(path: Path) -> None:
          "not jobs"),
         ("jobs/report.py", "from ..cli import app", "a job imports no front"),
         ("render.py", "import osint.nowhere", "in no layer"),
+        ("desk/app.py", "from ..store import Store", "a front imports toolkits, jobs and fronts, not stage store"),
+        ("desk/api.py", "def f():\n    from .. import review", "not stage review"),
+        ("cli.py", "from .render import render", "not stage render"),
+        ("urls.py", "from .desk import app", "a toolkit imports only toolkits, not fronts"),
+        ("archive.py", "from .cli import app", "a stage imports only toolkits, not front cli"),
     ],
 )  # fmt: skip
 def test_the_check_sees_a_crossing(file: str, source: str, expected: str) -> None:
@@ -137,7 +145,9 @@ def test_the_check_sees_a_crossing(file: str, source: str, expected: str) -> Non
     [
         ("analyse/llm.py", "from .extractive import ExtractiveEngine"),
         ("jobs/collect.py", "from ..store import Store\nfrom .gather import collect_sources"),
-        ("desk/service.py", "from .. import editorial"),
+        ("jobs/desk.py", "from .. import editorial"),
+        ("desk/context.py", "from ..jobs.desk import DeskService\nfrom ..models import Item"),
+        ("cli.py", "from .desk.commands import serve"),
         ("urls.py", "from .text import clean_text"),
     ],
 )

@@ -24,12 +24,11 @@ from starlette.routing import Route
 
 from ..edits import Op
 from ..errors import OsintError, ReviewError
+from ..jobs.desk import DraftView, UnsupportedText, parse_ops, review_block
 from ..jobs.review import desk_root
-from ..review import parse_ops
 from .auth import CSRF_HEADER, check_csrf, require
 from .context import desk_of
 from .pages import parse_period
-from .service import DraftView, UnsupportedText, review_block
 
 MAX_BODY = 256 * 1024
 

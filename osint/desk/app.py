@@ -10,7 +10,6 @@ this package, and every page works without it.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -26,14 +25,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..jobs.context import RunContext
+from ..jobs.desk import DeskService
 from ..jobs.desks import load_desk_list
+from ..jobs.users import session_secret
 from ..settings import Settings
-from ..store import Store
 from ..templating import environment
 from . import api, pages
 from .auth import Denied, Throttle
 from .context import Desk, desk_of
-from .service import DeskService
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +69,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-def session_secret(store: Store) -> str:
-    """The key that signs session cookies, made once per store and kept in it."""
-    row = store.db.execute("SELECT value FROM desk_secrets WHERE name = 'session'").fetchone()
-    if row is not None:
-        return str(row[0])
-    value = secrets.token_urlsafe(48)
-    store.db.execute("INSERT INTO desk_secrets(name, value) VALUES ('session', ?)", (value,))
-    return value
 
 
 def _static(name: str, media: str) -> Callable[[Request], Any]:
@@ -121,11 +110,8 @@ def create_app(
     ``service`` builds the desk's service over the open store (tests give their own
     engine or clock through it); ``throttle`` counts failed sign-ins.
     """
-    store = Store.open(settings.db)  # migrated, and the session key made, before serving
-    try:
-        secret = session_secret(store)
-    finally:
-        store.close()
+    with RunContext(settings) as ctx:  # migrated, and the session key made, before serving
+        secret = session_secret(ctx.store)
     env = environment(settings.templates_dir)
     env.globals["app_static"] = "/static"
     secure = (settings.desk_url or "").lower().startswith("https://")

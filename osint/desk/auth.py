@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from .users import User, Users
+from ..jobs.users import User, Users
 
 Action = Literal["read", "edit"]
 SESSION_USER = "user"

@@ -17,9 +17,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError, OsintError
+from ..jobs.context import RunContext
+from ..jobs.users import ROLES, Users
 from ..settings import Settings
-from ..store import Store
-from .users import ROLES, Users
 
 users_app = typer.Typer(help="Desk users: add, token, list, remove.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -43,9 +43,9 @@ def _fail(exc: OsintError) -> typer.Exit:
     return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
-def _users(db: Path | None) -> tuple[Store, Users]:
-    store = Store.open(db or _settings().db)
-    return store, Users(store)
+def _users(db: Path | None) -> tuple[RunContext, Users]:
+    ctx = RunContext(_settings(db=db))
+    return ctx, Users(ctx.store)
 
 
 @users_app.command("add")
@@ -67,11 +67,11 @@ def add(
         if getpass.getpass("Again: ") != password:
             raise _fail(ConfigError("the passwords differ"))
     try:
-        store, users = _users(db)
+        ctx, users = _users(db)
         try:
             user = users.add(name, role, password)
         finally:
-            store.close()
+            ctx.close()
     except OsintError as exc:
         raise _fail(exc) from None
     out.print(f"added {escape(user.name)} ({user.role})", highlight=False)
@@ -81,11 +81,11 @@ def add(
 def token(name: str, db: DbOpt = None) -> None:
     """Make a new API token for NAME and print it once (only its hash is kept; the old one stops working)."""
     try:
-        store, users = _users(db)
+        ctx, users = _users(db)
         try:
             value = users.new_token(name)
         finally:
-            store.close()
+            ctx.close()
     except OsintError as exc:
         raise _fail(exc) from None
     sys.stdout.write(value + "\n")
@@ -95,11 +95,11 @@ def token(name: str, db: DbOpt = None) -> None:
 def list_(db: DbOpt = None) -> None:
     """The desk's users and their roles."""
     try:
-        store, users = _users(db)
+        ctx, users = _users(db)
         try:
             rows = users.all()
         finally:
-            store.close()
+            ctx.close()
     except OsintError as exc:
         raise _fail(exc) from None
     table = Table(title="Desk users", title_justify="left")
@@ -120,11 +120,11 @@ def list_(db: DbOpt = None) -> None:
 def remove(name: str, db: DbOpt = None) -> None:
     """Remove a user: their sessions and token stop working at once."""
     try:
-        store, users = _users(db)
+        ctx, users = _users(db)
         try:
             users.remove(name)
         finally:
-            store.close()
+            ctx.close()
     except OsintError as exc:
         raise _fail(exc) from None
     out.print(f"removed {escape(name)}", highlight=False)

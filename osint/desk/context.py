@@ -16,13 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..jobs.context import RunContext
+from ..jobs.desk import DeskService
 from ..jobs.desks import Desk as DeskConfig
 from ..jobs.review import desk_root
+from ..jobs.users import Users
 from ..settings import Settings
-from ..store import Store
 from .auth import Denied, Throttle, csrf_token, current_user
-from .service import DeskService
-from .users import Users
 
 
 @dataclass
@@ -51,12 +50,8 @@ class Desk:
         return self._ctx
 
     @property
-    def store(self) -> Store:
-        return self.ctx.store
-
-    @property
     def users(self) -> Users:
-        return Users(self.store)
+        return Users(self.ctx.store)
 
     @property
     def names(self) -> list[str | None]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ..edits import Op, parse_op
 from ..errors import ReviewError
-from .service import DraftView
+from ..jobs.desk import DraftView
 
 _FIELDS = ("op", "url", "reason", "bucket", "title", "position", "pinned", "original", "text", "section")
 

@@ -19,12 +19,12 @@ from starlette.routing import Route
 
 from ..edits import SECTION_LABELS, SECTIONS
 from ..errors import OsintError, ReviewError
+from ..jobs.desk import DraftView, UnsupportedText
 from ..jobs.review import desk_root
 from ..models import BUCKETS, Story
 from .auth import SESSION_USER, Denied, check_csrf, csrf_token, current_user, require, safe_next
 from .context import Desk, desk_of
 from .forms import op_from_form
-from .service import DraftView, UnsupportedText
 
 
 def parse_period(value: str) -> tuple[date, date]:

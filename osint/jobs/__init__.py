@@ -16,6 +16,9 @@ calls a job and prints its outcome; the scheduler calls the same weekly job.
     jobs.files     atomic writes; write failures become ReportError
     jobs.db        db status: the store's named migrations, applied or pending
     jobs.tuning    classify: JSON lines -> the profile's decisions (taxonomy tuning)
+    jobs.desk      the review desk's work: a period's reviewed draft, edits, approval (``osint serve``)
+    jobs.desk_evidence  an item's classification evidence as the desk shows it
+    jobs.users     the desk's users and session key, in the store
 
 Modules are imported by what they need only, so ``osint collect`` loads no analysis,
 rendering or LLM code (this package's ``__init__`` imports nothing).

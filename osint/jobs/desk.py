@@ -1,5 +1,8 @@
 """What the desk does, without the web: build a period's reviewed draft, record edits, approve.
 
+A job: it chains the stages (assemble, verify, the editorial layer, render, the archive
+scan) for the desk's front, :mod:`osint.desk`, which calls it and shows the outcome.
+
 The expensive part of a draft is sorting the period's items into stories; it depends on
 the store's items only, so it is kept per period until the store changes (another
 process — ``osint collect`` — committed: SQLite's ``data_version``). Edits to stories
@@ -29,9 +32,17 @@ from ..archive import scan_reports
 from ..editorial import Applied
 from ..edits import EVIDENCE_OPS, AddAssessment, Edit, EditSentence, ExcludeItem, Op, RenameDevelopment
 from ..errors import ReviewError
-from ..jobs.context import RunContext
-from ..jobs.files import write_atomically
-from ..jobs.report import (
+from ..models import Item, Report, Sentence
+from ..periods import parse_weekday, week_containing
+from ..render import render
+from ..review import ReviewLog, ReviewState
+from ..review import parse_ops as parse_ops  # the API's edit lists, for the desk (a front reaches no stage)
+from ..settings import Settings
+from ..stats import Stats
+from .context import RunContext
+from .desk_evidence import EvidenceSummary, evidence_summary
+from .files import write_atomically
+from .report import (
     PeriodEvidence,
     _engine,
     feed_coverage,
@@ -39,14 +50,7 @@ from ..jobs.report import (
     record_checks,
     report_filename,
 )
-from ..jobs.review import ReviewEditorial, review_of
-from ..models import Item, Report, Sentence
-from ..periods import parse_weekday, week_containing
-from ..render import render
-from ..review import ReviewLog, ReviewState
-from ..settings import Settings
-from ..stats import Stats
-from .evidence import EvidenceSummary, evidence_summary
+from .review import ReviewEditorial, review_of
 
 log = logging.getLogger(__name__)
 
@@ -329,8 +333,8 @@ class DeskService:
 
     def approve(self, start: date, end: date, editor: str) -> tuple[DraftView, list[Path], Any]:
         """Approve the draft as it stands: write every format and the archive, email it if mail is set."""
-        from ..jobs import send as send_job
-        from ..jobs.report import rebuild_archive
+        from . import send as send_job
+        from .report import rebuild_archive
 
         last = self.store.db.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()[0]
         self.log.approve(start, end, editor, int(last))

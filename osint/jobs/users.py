@@ -1,5 +1,7 @@
 """Desk users: a name, a role, an argon2 password hash and the hash of an API token.
 
+Kept in the store, as the desk's session key is; the desk's front reaches them here.
+
 Passwords are hashed with argon2id (argon2-cffi's defaults); an API token is 32 random
 bytes shown once, and only its SHA-256 is kept (a token is random, so a slow hash adds
 nothing). Roles: a *viewer* reads; an *editor* may also edit and approve.
@@ -119,6 +121,16 @@ class Users:
             if hmac.compare_digest(row["token_hash"], digest):
                 return self.get(row["name"])
         return None
+
+
+def session_secret(store: Store) -> str:
+    """The key that signs session cookies, made once per store and kept in it."""
+    row = store.db.execute("SELECT value FROM desk_secrets WHERE name = 'session'").fetchone()
+    if row is not None:
+        return str(row[0])
+    value = secrets.token_urlsafe(48)
+    store.db.execute("INSERT INTO desk_secrets(name, value) VALUES ('session', ?)", (value,))
+    return value
 
 
 @functools.cache
