@@ -100,7 +100,7 @@ $(LLM_SERVER): pyproject.toml
 	  $(LLM_BIN)/python -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: "$$src" -d $$work; \
 	  tar -xzf $$work/*.tar.gz -C $$work; llama=$$(ls -d $$work/*/vendor/llama.cpp); \
 	  cmake -S $$llama -B $$work/build $(LLAMA_CMAKE) >$$work/cmake.log || { cat $$work/cmake.log; exit 1; }; \
-	  cmake --build $$work/build --target llama-server -j $$(nproc) | grep -E 'error|warning: unused' || true; \
+	  cmake --build $$work/build --target llama-server -j $$(nproc) 2>&1 | grep --line-buffered -E '^\[[0-9]*0/|error' || true; \
 	  [ -x $$work/build/bin/llama-server ] || { echo "llama-server did not build" >&2; exit 1; }; \
 	  mkdir -p $(LLM_CACHE); install -m 755 $$work/build/bin/llama-server $$cached; \
 	fi; \
