@@ -224,8 +224,12 @@ def test_good_answers_write_every_section_with_valid_citations(week: Week, llm: 
     assert (report.engine, report.model) == ("llm", MODEL)
     assert not fallback_notes(report), report.notes
     answered = {s["text"] for r in llm.requests for s in _answer_sentences(stub.good_answer(r))}
-    written = [s for s in sentences_of(report) if s not in [d.title for d in report.developments]]
+    titles = [d.title for d in report.developments]
+    written = [s for s in sentences_of(report) if s not in titles and s.kind != "computed"]
     assert written and all(s.text in answered for s in written)
+    computed = [s for s in report.executive_summary_sentences if s.kind == "computed"]
+    assert computed and report.executive_summary_sentences[-len(computed) :] == computed  # the store's, kept
+    assert all(s.author is None for s in computed)
     assert all(s.author == AUTHOR and s.kind == "fact" for s in written)
     annex = {a.number for a in report.annex}
     assert all(s.citations and set(s.citations) <= annex for s in sentences_of(report))
@@ -372,7 +376,7 @@ def test_a_later_part_with_nothing_verifiable_chooses_among_the_written_facts(
     asked = [r for r in llm.requests if r.task == "executive_summary"]
     assert len(asked) == 2 and asked[1].messages[-1]["content"].endswith(PICK + "\n")
     text, ids = asked[1].facts()[1]
-    chosen = report.executive_summary_sentences
+    chosen = [s for s in report.executive_summary_sentences if s.kind != "computed"]
     assert [(s.text, s.item_ids, s.author) for s in chosen] == [(text, ids, AUTHOR)]  # with its own citations
     assert any(chosen[0] in d.sentences for d in report.developments)
     assert invented not in rendered(report) and not fallback_notes(report)

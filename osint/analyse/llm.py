@@ -1123,7 +1123,10 @@ class LLMEngine:
             if o.problem is not None:
                 notes.append(_fallback_note("executive_summary", o.problem))
             else:
-                draft.executive = [*o.proposed["sentences"], *o.proposed["assessments"]]
+                # What the extractive engine computed from the store (counts, links to earlier
+                # weeks) is no model's to write: it stays, after the model's sentences.
+                computed = [s for s in draft.executive if s.kind == "computed"]
+                draft.executive = [*o.proposed["sentences"], *o.proposed["assessments"], *computed]
 
     def _blocks(
         self, section: str, outcomes: list[Outcome], base: list[SectionBlock], notes: list[str]
