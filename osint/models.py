@@ -31,7 +31,14 @@ Reliability = Literal["A", "B", "C", "D", "E", "F"]
 SourceStatus = Literal["ok", "failing", "disabled", "new", "removed"]
 
 
-class _Config(BaseModel):
+class _Model(BaseModel):
+    """Every model's base: validators are built on first use, not at import, so a command
+    (a re-run of ``collect`` with nothing new) pays only for the few models it touches."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Config(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -146,7 +153,7 @@ class CountryProfile(_Config):
 # --------------------------------------------------------------------------- collection
 
 
-class Entry(BaseModel):
+class Entry(_Model):
     """An item as announced by a feed or a listing page, before its page is fetched."""
 
     source: str
@@ -157,7 +164,7 @@ class Entry(BaseModel):
     guid: str | None = None
 
 
-class FeedDocument(BaseModel):
+class FeedDocument(_Model):
     """A whole feed as the normaliser read it: its title, every entry in feed order, and
     what was wrong with it (``problems``: malformed XML, a wrong declared encoding, ...).
 
@@ -173,7 +180,7 @@ class FeedDocument(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-class Article(BaseModel):
+class Article(_Model):
     """What extraction made of an article page (or of the feed entry when that failed)."""
 
     url: str
@@ -195,7 +202,7 @@ class Article(BaseModel):
     """Names the site goes by (og:site_name, ...): never a headline."""
 
 
-class SourceState(BaseModel):
+class SourceState(_Model):
     """A source's health and conditional-GET state, as stored."""
 
     name: str
@@ -216,7 +223,7 @@ class SourceState(BaseModel):
     country: str | None = None
 
 
-class SourceResult(BaseModel):
+class SourceResult(_Model):
     """What one source gave in one collect run (the per-source summary line)."""
 
     name: str
@@ -233,14 +240,14 @@ class SourceResult(BaseModel):
 # --------------------------------------------------------------------------- stored items
 
 
-class Classification(BaseModel):
+class Classification(_Model):
     relevant: bool
     relevance: float
     buckets: list[Bucket]
     evidence: dict[str, object] = Field(default_factory=dict)
 
 
-class Item(BaseModel):
+class Item(_Model):
     """A stored article with its provenance; the unit every later stage works on."""
 
     id: int
@@ -267,7 +274,7 @@ class Item(BaseModel):
     """Fingerprint of the profile and source country behind ``classification``."""
 
 
-class Story(BaseModel):
+class Story(_Model):
     """Items about one development; ``copies`` maps a syndicated copy to its original."""
 
     id: str
@@ -299,7 +306,7 @@ SCHEMA_VERSION = 3
 """``report.json``'s ``schema_version``; the README says what changed from the one before."""
 
 
-class _ReportPart(BaseModel):
+class _ReportPart(_Model):
     """A part of the report: an unknown key is an error; a derived key read back is dropped."""
 
     model_config = ConfigDict(extra="forbid")
@@ -640,7 +647,7 @@ class LLMOutlook(_Config):
     recommendations: list[LLMSentence] = Field(default_factory=list)
 
 
-class SendRecord(BaseModel):
+class SendRecord(_Model):
     """One recipient's outcome of one report email (a row of the store's ``sends``)."""
 
     report: str
