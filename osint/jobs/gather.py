@@ -20,10 +20,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..errors import ExtractError, FeedError, FetchError, WorkerError
-from ..extract import article_from_entry, extract_in_worker, warm_up
 from ..http import Fetcher
 from ..models import Article, Entry, SourceConfig, SourceResult
-from ..pagemeta import reconcile
 from ..parse import parse_feed_document, parse_listing, usable_entries
 from ..store import Store
 from ..workers import WorkerPool
@@ -55,24 +53,35 @@ classifies them then, while other sources' pages are still being extracted)."""
 class ExtractorPool:
     """Extraction in worker processes (:mod:`osint.workers`), each page with a time limit.
 
-    ``fn`` is what the workers run; a parameter so a test can hand the pool a page
-    that truly hangs a worker.
+    ``fn`` is what the workers run (default: :func:`osint.extract.extract_in_worker`); a
+    parameter so a test can hand the pool a page that truly hangs a worker. The pool, and
+    the extraction modules, are set up at the first page: a run whose feeds bring nothing
+    new never imports them.
     """
 
     def __init__(
-        self, workers: int, timeout: float, fn: Callable[[bytes, str, str], Article] = extract_in_worker
+        self, workers: int, timeout: float, fn: Callable[[bytes, str, str], Article] | None = None
     ) -> None:
-        self._pool = WorkerPool(fn, workers=workers, timeout=timeout, warm_up=warm_up)
+        self._workers = workers
+        self._timeout = timeout
+        self._fn = fn
+        self._pool: WorkerPool[Article] | None = None
 
     async def extract(self, html: bytes, url: str, zone: ZoneInfo) -> Article:
         """The page's article; :class:`ExtractError` when the worker runs out of time or dies."""
+        if self._pool is None:
+            from ..extract import extract_in_worker, warm_up
+
+            fn = self._fn or extract_in_worker
+            self._pool = WorkerPool(fn, workers=self._workers, timeout=self._timeout, warm_up=warm_up)
         try:
             return await self._pool.run(html, url, zone.key)
         except WorkerError as exc:
             raise ExtractError(f"extraction {exc}") from None
 
     def close(self) -> None:
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
 def _backoff(failures: int, after: int) -> datetime | None:
@@ -83,6 +92,9 @@ def _backoff(failures: int, after: int) -> datetime | None:
 
 
 async def _article_for(entry: Entry, fetcher: Fetcher, extractor: ExtractorPool, zone: ZoneInfo) -> Article:
+    from ..extract import article_from_entry  # here: a run with no new entry never loads them
+    from ..pagemeta import reconcile
+
     try:
         page = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
         if page.content_type and "html" not in page.content_type:
