@@ -399,8 +399,10 @@ def test_the_summary_compares_buckets_and_counterparts_with_the_week_before(prof
     for bucket, name in (("economy", "the economy"), ("defense", "defense"), ("security", "security")):
         n, m = now_primary[bucket], then_primary[bucket]
         if n or m:
-            assert f"{name} ({n} items, {m} the period before)" in buckets
+            noun = "item" if n == 1 else "items"
+            assert f"{name} ({n} {noun}, {m} the period before)" in buckets
     assert "fell on security (0 items, 1 the period before)" in buckets
+    assert " (1 items," not in buckets and "1 outlets" not in " ".join(texts)
     china = next(t for t in texts if "more items named" in t)
     assert "China (3, from 1)" in china
 
@@ -471,7 +473,7 @@ def test_the_summary_says_where_last_weeks_indicators_went(profile: CountryProfi
     moved = next(s for s in draft.executive if s.text.startswith("Of last period's indicators"))
     assert moved.text == (
         "Of last period's indicators, railway crossing rose to 3 items from 1 and cyberattacks "
-        "(1 items) is no longer named."
+        "(1 item) is no longer named."
     )
     assert all("railway crossing" in ev.items[i].text for i in moved.item_ids)
     checked, _stats = verify_draft(draft, ev)

@@ -68,11 +68,12 @@ def _most_covered(ev: Evidence) -> Sentence | None:
         return None
     first, rest = top[0], top[1:]
     text = (
-        f"{_title(ev, first)} drew the most coverage {_this(ev)}: {len(set(first.outlets))} outlets "
-        f"in {len(first.item_ids)} items"
+        f"{_title(ev, first)} drew the most coverage {_this(ev)}: "
+        f"{_count(len(set(first.outlets)), 'outlet')} in {_count(len(first.item_ids), 'item')}"
     )
     if rest:
-        text += ", followed by " + _and(f"{_title(ev, s)} ({len(set(s.outlets))} outlets)" for s in rest)
+        followers = (f"{_title(ev, s)} ({_count(len(set(s.outlets)), 'outlet')})" for s in rest)
+        text += ", followed by " + _and(followers)
     by_outlet: dict[str, int] = {}
     for item_id in first.item_ids:
         by_outlet.setdefault(ev.items[item_id].source, item_id)
@@ -88,7 +89,7 @@ def _continuing(ev: Evidence) -> Sentence | None:
     if not going:
         if not ev.previous or not stories:
             return None
-        items = f"{len(ev.previous)} relevant item{'s' if len(ev.previous) != 1 else ''}"
+        items = _count(len(ev.previous), "relevant item")
         text = (
             f"None of {_this(ev)}'s developments continues a story of the {ev.previous_weeks} weeks "
             f"before in the store ({items})."
@@ -100,11 +101,11 @@ def _continuing(ev: Evidence) -> Sentence | None:
         if before is not None:
             then = len({ref.source for ref in before.sources}) or len(set(before.item_ids))
             was = f"last {_unit(ev)}'s “{before.title.text}”"
-            counts = f"{len(set(story.outlets))} outlets now, {then} then"
+            counts = f"{_count(len(set(story.outlets)), 'outlet')} now, {then} then"
         else:
             title, _, day = (story.previous or "").rpartition(" (")
             was = f"“{title}” of {day.rstrip(')')}" if title else "earlier reporting"
-            counts = f"{len(set(story.outlets))} outlets now"
+            counts = f"{_count(len(set(story.outlets)), 'outlet')} now"
         escalating = ", escalating" if story.status == "escalating" else ""
         parts.append(f"{_title(ev, story)} (after {was}; {counts}{escalating})")
     text = f"Continuing from the weeks before: {_and(parts)}."
@@ -129,7 +130,7 @@ def _buckets_moved(ev: Evidence) -> Sentence | None:
         if n == 0 and m == 0:
             continue
         way = "rose" if n > m else "fell" if n < m else "held"
-        moves[way].append(f"{_BUCKET_NAMES[bucket]} ({n} items, {m} {_before(ev)})")
+        moves[way].append(f"{_BUCKET_NAMES[bucket]} ({_count(n, 'item')}, {m} {_before(ev)})")
         lead = next((s.canonical_id for s in ev.stories if s.buckets[:1] == [bucket]), None)
         if lead is not None and n:
             ids.append(lead)
@@ -190,12 +191,12 @@ def _indicators_moved(ev: Evidence) -> Sentence | None:
         naming = [i for i, ts in now_named.items() if term in ts]
         n, m = len(naming), then[term]
         if n > m:
-            parts.append(f"{term} rose to {n} items from {m}")
+            parts.append(f"{term} rose to {_count(n, 'item')} from {m}")
         elif n < m:
-            gone = f"{term} ({m} items) is no longer named"
-            parts.append(f"{term} fell to {n} items from {m}" if n else gone)
+            gone = f"{term} ({_count(m, 'item')}) is no longer named"
+            parts.append(f"{term} fell to {_count(n, 'item')} from {m}" if n else gone)
         else:
-            parts.append(f"{term} held at {n} items")
+            parts.append(f"{term} held at {_count(n, 'item')}")
         if naming:
             ids.append(naming[0])
     if not ids:
@@ -246,6 +247,11 @@ def _unit(ev: Evidence) -> str:
 
 def _this(ev: Evidence) -> str:
     return f"this {_unit(ev)}"
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 item``, ``2 items``: a computed statement reads as written English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _before(ev: Evidence) -> str:
