@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 from .models import CountryProfile, DesksFile, FeedsFile
@@ -25,40 +24,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout this package lives in: templates/ and prompts/ are found beside it."""
 
 
-ENV_PREFIX = "OSINT_"
-ENV_FILE = Path(".env")
+class Settings(BaseSettings):
+    """Every knob an operator sets, read from ``OSINT_*`` variables."""
 
-
-def _environment(fields: Iterable[str]) -> dict[str, str]:
-    """The ``OSINT_*`` values of ``fields``: the process environment over ``.env`` in the
-    working directory, names matched without regard to case (pydantic-settings' rules).
-
-    Read here rather than through pydantic-settings, whose import alone was ~80 ms of CPU,
-    the largest single part of a re-run of ``osint collect`` with nothing new.
-    """
-    found: dict[str, str] = {}
-    if ENV_FILE.is_file():
-        from dotenv import dotenv_values
-
-        found.update((k.lower(), v) for k, v in dotenv_values(ENV_FILE).items() if v is not None)
-    found.update((k.lower(), v) for k, v in os.environ.items())
-    prefix = ENV_PREFIX.lower()
-    wanted = set(fields)
-    return {
-        k[len(prefix) :]: v for k, v in found.items() if k.startswith(prefix) and k[len(prefix) :] in wanted
-    }
-
-
-class Settings(BaseModel):
-    """Every knob an operator sets, read from ``OSINT_*`` variables (or ``.env``).
-
-    Values given to the constructor come first, then the environment, then the defaults.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    def __init__(self, **values: object) -> None:
-        super().__init__(**{**_environment(type(self).model_fields), **values})
+    model_config = SettingsConfigDict(env_prefix="OSINT_", env_file=".env", extra="ignore")
 
     db: Path = Path("data/osint.db")
     feeds: Path = Path("feeds.yaml")
