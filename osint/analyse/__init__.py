@@ -7,8 +7,9 @@ is verified against its sources and numbered by :mod:`~osint.analyse.assemble`.
 
 from __future__ import annotations
 
+from ..models import Draft, Evidence
 from .assemble import assemble_report, domain_of
-from .base import Draft, Engine, Evidence
+from .base import Engine
 from .extractive import ExtractiveEngine
 from .verify import VerifyStats, verify_draft
 

@@ -17,6 +17,8 @@ from ..models import (
     AnnexEntry,
     Bucket,
     Coverage,
+    Draft,
+    Evidence,
     FeedCoverage,
     Item,
     Period,
@@ -29,7 +31,6 @@ from ..models import (
     SourceStatus,
 )
 from ..stats import Stats
-from .base import Draft, Evidence
 
 
 def _primary(item: Item) -> Bucket | None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..models import Draft as Draft  # defined with the models; engines import them from here
-from ..models import Evidence as Evidence
+from ..models import Draft, Evidence
 
 
 class Engine(Protocol):

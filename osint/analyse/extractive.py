@@ -19,6 +19,8 @@ from ..models import (
     CalendarEvent,
     CountryProfile,
     Development,
+    Draft,
+    Evidence,
     Item,
     Outlook,
     SectionBlock,
@@ -36,7 +38,6 @@ from ..text import (
     unit,
     words,
 )
-from .base import Draft, Evidence
 from .language import REPORT_LANGUAGE, headline_item, language_name, sentence_language
 from .sentences import quotable
 from .trends import MAX_DEVELOPMENTS as MAX_DEVELOPMENTS  # the LLM engine reads it from here

@@ -62,6 +62,8 @@ from ..errors import ConfigError, LLMError, LLMUnavailable
 from ..llm_client import ChatClient, ChatLimits, ChatMessage, Completion
 from ..models import (
     Development,
+    Draft,
+    Evidence,
     Item,
     LLMDevelopment,
     LLMOutlook,
@@ -74,7 +76,6 @@ from ..models import (
 )
 from ..settings import Settings
 from ..terms import TermMatcher
-from .base import Draft, Evidence
 from .extractive import MAX_DEVELOPMENTS, NO_REPORTING, ExtractiveEngine
 from .sentences import quotable_sentences
 from .untrusted import neutralise_fences, split_withheld, strip_hidden, words

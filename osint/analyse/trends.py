@@ -15,9 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timedelta
 
-from ..models import BUCKETS, Bucket, Development, Item, Report, Sentence, Story
+from ..models import BUCKETS, Bucket, Development, Evidence, Item, Report, Sentence, Story
 from ..terms import TermMatcher
-from .base import Evidence
 from .language import headline_item
 
 MAX_DEVELOPMENTS = 10

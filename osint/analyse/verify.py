@@ -27,9 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..models import Sentence
+from ..models import Draft, Evidence, Sentence
 from ..text import MONTH_PATTERN, MONTHS, tokenize
-from .base import Draft, Evidence
 from .trends import computed_statements
 from .untrusted import has_link_or_markup, instruction_like, split_withheld, words
 

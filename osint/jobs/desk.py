@@ -26,13 +26,13 @@ from markupsafe import Markup
 
 from .. import editorial
 from ..analyse import Evidence, assemble_report, verify_draft
-from ..analyse.base import Draft, Engine
+from ..analyse.base import Engine
 from ..analyse.verify import VerifyStats, why_unsupported
 from ..archive import scan_reports
 from ..editorial import Applied
 from ..edits import EVIDENCE_OPS, AddAssessment, Edit, EditSentence, ExcludeItem, Op, RenameDevelopment
 from ..errors import ReviewError
-from ..models import Item, Report, Sentence
+from ..models import Draft, Item, Report, Sentence
 from ..periods import parse_weekday, week_containing
 from ..render import render
 from ..review import ReviewLog, ReviewState

@@ -22,13 +22,13 @@ from typing import Protocol
 
 from ..analyse import Evidence, ExtractiveEngine, VerifyStats, assemble_report, verify_draft
 from ..analyse.assemble import source_coverage
-from ..analyse.base import Draft, Engine
+from ..analyse.base import Engine
 from ..archive import render_archive, scan_reports
 from ..classify import Classifier
 from ..cluster import build_stories
 from ..errors import ConfigError, ReportError
 from ..history import link_history
-from ..models import FeedCoverage, Item, Report
+from ..models import Draft, FeedCoverage, Item, Report
 from ..render import FORMATS, render
 from ..settings import Settings
 from ..stats import Stats

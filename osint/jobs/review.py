@@ -21,14 +21,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import quote
 
-from ..analyse.base import Draft, Evidence
 from ..analyse.verify import why_unsupported
 from ..cluster import story_from
 from ..distribute import MailConfig, header_text, period_text, send_bytes
 from ..editorial import Applied, adjust_draft, adjust_evidence
 from ..edits import Edit
 from ..errors import DeliveryError, ReviewError
-from ..models import Report, Review, Sentence
+from ..models import Draft, Evidence, Report, Review, Sentence
 from ..review import ReviewLog, ReviewState
 from ..settings import Settings
 from ..store import Store
