@@ -38,9 +38,9 @@ def main(argv: list[str]) -> int:
     tool, args = argv[0], argv[1:]
     sys.argv = [tool, *args]
     if tool == "osint":
-        from osint.cli import app
+        from osint.__main__ import main as osint_main
 
-        app(prog_name="osint")
+        osint_main()
     else:
         from trafilatura.cli import main as trafilatura_main
 

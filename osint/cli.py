@@ -25,7 +25,6 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import BusyError, ConfigError, OsintError, StoreError
@@ -36,6 +35,8 @@ from .settings import Settings
 from .stats import Stats
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from .jobs.send import SendOutcome
 
 app = typer.Typer(
@@ -117,14 +118,16 @@ def _summary_table(results: list[SourceResult]) -> Table:
 
 
 class _Bar:
-    """A progress bar on a terminal (nothing otherwise), fed by the collector and the weekly job."""
+    """A progress bar on a terminal (``bar``; ``None``: nothing), fed by the collector and the weekly job."""
 
-    def __init__(self, bar: Progress) -> None:
+    def __init__(self, bar: Progress | None) -> None:
         self._bar = bar
-        self._task = bar.add_task("collecting", total=0)
+        self._task = bar.add_task("collecting", total=0) if bar is not None else None
 
     def hook(self, kind: str, n: int) -> None:
         """The collector's progress hook: work found ("total") and done ("advance")."""
+        if self._bar is None or self._task is None:
+            return
         if kind == "total":
             self._bar.update(self._task, total=(self._bar.tasks[0].total or 0) + n)
         elif kind == "advance":
@@ -132,11 +135,19 @@ class _Bar:
 
     def step(self, name: str) -> None:
         """The weekly job's step, shown as the bar's label."""
-        self._bar.update(self._task, description=name)
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=name)
 
 
 @contextmanager
 def _progress() -> Iterator[_Bar]:
+    """A bar on stderr when it is a terminal; from cron, a pipe or a test, none (and rich's
+    progress module is not even loaded)."""
+    if not err.is_terminal:
+        yield _Bar(None)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -144,7 +155,6 @@ def _progress() -> Iterator[_Bar]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
     ) as bar:
         yield _Bar(bar)
 

@@ -414,3 +414,36 @@ def test_feed_warnings_and_unlinked_entries_are_reported(srv: HostileServer, tmp
     code, out = invoke("collect", "--feeds", str(feeds), "--db", str(tmp_path / "o.db"))
     assert code == 0
     assert "1 entries without an http(s) link were skipped" in out
+
+
+def test_a_broken_profile_stops_classification_only(srv: HostileServer, tmp_path: Path) -> None:
+    """The profile is read when something needs classifying: a broken one is an error
+    named for its file, the items are stored all the same, and once it is mended the
+    next collect classifies them (a collect with nothing new never reads it)."""
+    srv.static(
+        "/feed.xml",
+        rss([("Khural approves budget", srv.url("/a1"), "Mon, 09 Mar 2026 10:00:00 +0800")]),
+        "application/rss+xml",
+    )
+    srv.static("/a1", page("Khural approves budget"))
+    good = (PROJECT / "countries" / "mongolia.yaml").read_text(encoding="utf-8")
+    profile = tmp_path / "mongolia.yaml"
+    profile.write_text("code: [unclosed\n", encoding="utf-8")
+    feeds = write_feeds(tmp_path, [{"name": "Good", "url": srv.url("/feed.xml")}])
+    feeds.write_text(feeds.read_text().replace(str(PROJECT / "countries" / "mongolia.yaml"), str(profile)))
+    db = tmp_path / "o.db"
+
+    code, out = invoke("collect", "--feeds", str(feeds), "--db", str(db))
+    assert code == 2, out
+    said = " ".join(out.split())
+    assert f"country profile {profile}: not valid YAML" in said
+    assert "1 new item(s) stored unclassified" in said
+    assert rows(db, "SELECT title, classified_with IS NULL FROM items") == [("Khural approves budget", 1)]
+
+    code, out = invoke("collect", "--feeds", str(feeds), "--db", str(db))
+    assert code == 2, out  # the stored, unclassified item still needs it
+
+    profile.write_text(good, encoding="utf-8")
+    code, out = invoke("collect", "--feeds", str(feeds), "--db", str(db))
+    assert code == 0, out
+    assert rows(db, "SELECT classified_with IS NULL FROM items") == [(0,)]

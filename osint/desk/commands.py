@@ -9,7 +9,7 @@ import getpass
 import ipaddress
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.table import Table
 
 from ..errors import ConfigError, OsintError
 from ..jobs.context import RunContext
-from ..jobs.users import ROLES, Users
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from ..jobs.users import Users
 
 users_app = typer.Typer(help="Desk users: add, token, list, remove.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -44,6 +46,8 @@ def _fail(exc: OsintError) -> typer.Exit:
 
 
 def _users(db: Path | None) -> tuple[RunContext, Users]:
+    from ..jobs.users import Users  # here: every other command starts without argon2
+
     ctx = RunContext(_settings(db=db))
     return ctx, Users(ctx.store)
 
@@ -58,6 +62,8 @@ def add(
     db: DbOpt = None,
 ) -> None:
     """Add a desk user; the password is asked for (or read from stdin) and stored hashed (argon2)."""
+    from ..jobs.users import ROLES
+
     if role not in ROLES:
         raise _fail(ConfigError(f"--role {role!r}: choose {' or '.join(ROLES)}"))
     if password_stdin:

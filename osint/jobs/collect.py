@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..errors import ConfigError
 from ..http import Fetcher, FetchLimits
 from ..models import FeedsFile, Item, SourceConfig, SourceResult
 from ..stats import Stats
@@ -58,6 +59,12 @@ def collect(
         results = asyncio.run(main())
         record_collection(ctx.stats, results)
         classify(None)  # what is left: items an earlier run stored and did not classify
+        if classify.error is not None:
+            stored = ctx.stats.count("collect/new_items")
+            raise ConfigError(
+                f"{classify.error} ({stored} new item(s) stored unclassified: the next collect"
+                " classifies them once the profile is mended)"
+            )
         return results
 
 
@@ -66,7 +73,9 @@ class _Classification:
     (the main process is otherwise waiting for the extraction workers), or all.
 
     Each desk's profile classifies its own sources' items (a single desk: every
-    unclassified item); a classifier is built once per run, and only when needed.
+    unclassified item); a classifier is built once per run, and only when needed. A
+    profile that does not load stops classification only: the other sources are still
+    fetched and stored, and :attr:`error` says why nothing was classified.
     """
 
     def __init__(self, store: Store, configs: Sequence[Config], stats: Stats, *, per_desk: bool) -> None:
@@ -75,8 +84,18 @@ class _Classification:
         self._stats = stats
         self._per_desk = per_desk
         self._classifiers: dict[int, Classifier] = {}
+        self.error: ConfigError | None = None
 
     def __call__(self, source: str | None) -> None:
+        if self.error is not None:
+            return
+        try:
+            self._classify(source)
+        except ConfigError as exc:  # the profile: read on first use
+            log.info("classification stopped: %s", exc)  # the job raises it at its end
+            self.error = exc
+
+    def _classify(self, source: str | None) -> None:
         unclassified = self._store.unclassified_items(source)
         for n, config in enumerate(self._configs):
             names = {s.name for s in config.feeds.sources}

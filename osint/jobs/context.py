@@ -28,19 +28,30 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Config:
-    """The feeds file and the country profile it names, as loaded for this run."""
+    """The feeds file, as loaded for this run, and the country profile it names.
+
+    The profile is read and validated the first time it is asked for: only classifying
+    and reporting need it, and a collect that finds nothing new (most runs) would spend
+    a tenth of its time on it. A bad profile is then a :class:`~osint.errors.ConfigError`
+    of the job that needs it, named for its file.
+    """
 
     feeds_path: Path
     feeds: FeedsFile
-    profile: CountryProfile
+    profile_file: Path
     desk: str | None = None
     """The desk this configuration is, in a multi-desk installation: its reports then read
     only its own sources' items (the store holds every desk's)."""
 
+    @cached_property
+    def profile(self) -> CountryProfile:
+        """The country profile (read once, on first use)."""
+        return load_profile(self.profile_file)
+
 
 def load_config(feeds_path: Path) -> Config:
     feeds = load_feeds(feeds_path)
-    return Config(feeds_path, feeds, load_profile(profile_path(feeds_path, feeds)))
+    return Config(feeds_path, feeds, profile_path(feeds_path, feeds))
 
 
 class RunContext:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import BusyError, ConfigError, OsintError
 from ..models import SourceResult
-from ..settings import Settings, load_desks, load_feeds, load_profile, profile_path
+from ..settings import Settings, load_desks, load_feeds, profile_path
 from .collect import collect
 from .context import Config, RunContext
 from .gather import ProgressHook
@@ -56,7 +56,13 @@ def load_desk_list(settings: Settings, only: str | None = None) -> list[Desk]:
         try:
             feeds_path = base / entry.feeds
             feeds = load_feeds(feeds_path)
-            profile = load_profile(base / entry.profile if entry.profile else profile_path(feeds_path, feeds))
+            config = Config(
+                feeds_path,
+                feeds,
+                base / entry.profile if entry.profile else profile_path(feeds_path, feeds),
+                desk=entry.name,
+            )
+            profile = config.profile  # every desk's profile is checked before any desk runs
             overrides: dict[str, object] = {
                 "feeds": feeds_path,
                 "out": base / entry.out,
@@ -68,7 +74,7 @@ def load_desk_list(settings: Settings, only: str | None = None) -> list[Desk]:
             desk_settings.zone()  # an unknown zone is a configuration error now, not mid-run
         except ConfigError as exc:
             raise ConfigError(f"desk {entry.name} ({path}): {exc}") from exc
-        desks.append(Desk(entry.name, desk_settings, Config(feeds_path, feeds, profile, desk=entry.name)))
+        desks.append(Desk(entry.name, desk_settings, config))
     check_shared_sources(path, desks)
     if only is None:
         return desks
