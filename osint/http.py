@@ -26,10 +26,10 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -40,6 +40,11 @@ from .retry import RetryPolicy, retry_after_seconds
 from .settings import NetworkPolicy
 
 log = logging.getLogger(__name__)
+
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 1.0
+"""How much of a body nobody reads (a 304's, a redirect's, an error page's) is read off the
+wire so that its connection goes back to the pool; a larger or slower one closes it."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +268,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         await self._connections.aclose()
 
 
-
 class _BoundedDecoder:
     """Inflate at most one gzip/deflate layer without ever holding more than ``limit`` bytes."""
 
@@ -406,6 +410,7 @@ class Fetcher:
                     target = self._redirect(url, current, resp, hops)
                     if target is None:
                         return await self._read(url, current, resp)
+                    await self._drain(resp)
                 finally:
                     await resp.aclose()
             current, hops = target, hops + 1
@@ -446,9 +451,33 @@ class Fetcher:
         except ValueError:
             raise FetchError(url, f"malformed redirect to {location[:200]!r}") from None
 
+    @staticmethod
+    async def _drain(resp: httpx.Response) -> None:
+        """Read off a small unwanted body, so closing the response keeps its connection.
+
+        httpcore returns a connection to the pool only when the response was read to its
+        end; closed earlier, the connection is dropped, and the next request to the host
+        opens a new one (a TLS handshake on https). A re-run of 304s did that for every
+        feed. What does not end within :data:`_DRAIN_BYTES` and :data:`_DRAIN_SECONDS`, or
+        breaks, is left: the connection is closed as before, and the answer stands.
+        """
+        left = _DRAIN_BYTES
+        try:
+            # aiter_raw is an async generator; closed here, not whenever it is collected
+            body = cast(AsyncGenerator[bytes, None], resp.aiter_raw())
+            async with asyncio.timeout(_DRAIN_SECONDS), aclosing(body) as chunks:
+                async for chunk in chunks:
+                    left -= len(chunk)
+                    if left < 0:
+                        return
+        except (TransientError, TimeoutError):
+            return
+
     async def _read(self, url: str, current: str, resp: httpx.Response) -> FetchResult:
         """The answer: not modified, an error by its status, or a body within the size cap."""
         status = resp.status_code
+        if status == 304 or status >= 400:
+            await self._drain(resp)
         if status == 304:
             return FetchResult(url, current, status, dict(resp.headers), b"", not_modified=True)
         if status in (429, 503):

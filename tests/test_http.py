@@ -286,6 +286,57 @@ def test_user_agent_and_conditional_headers(srv: HostileServer) -> None:
     assert sent["user-agent"] == "osint-test/1"
 
 
+def fetch_all(srv: HostileServer, *paths: str, **kw: str) -> list[FetchResult | FetchError]:
+    """Fetch ``paths`` one after another with one Fetcher (one connection pool)."""
+
+    async def go() -> list[FetchResult | FetchError]:
+        out: list[FetchResult | FetchError] = []
+        async with Fetcher(LOOPBACK, FetchLimits(politeness_delay=0, retries=0)) as f:
+            for path in paths:
+                try:
+                    out.append(await f.fetch(srv.url(path), **kw))
+                except FetchError as exc:
+                    out.append(exc)
+        return out
+
+    return asyncio.run(go())
+
+
+def test_a_conditional_get_keeps_the_connection_for_the_next(srv: HostileServer) -> None:
+    """A re-run is a round of 304s; each must leave its connection in the pool (no new TCP
+    connection, against https no new TLS handshake), so the server sees one connection."""
+    srv.route("/a", lambda h: reply(h, 304, headers={"ETag": '"v1"'}))
+    srv.route("/b", lambda h: reply(h, 304, headers={"ETag": '"v1"'}))
+    results = fetch_all(srv, "/a", "/b", "/a", etag='"v1"')
+    assert [r.not_modified for r in results if isinstance(r, FetchResult)] == [True, True, True]
+    assert len(srv.requests) == 3
+    assert srv.connections == 1
+
+
+def test_errors_and_redirects_keep_the_connection(srv: HostileServer) -> None:
+    """A 404, a 503 or a redirect has a (small) body nobody reads: it is read off the wire
+    so the connection can serve the next request."""
+    srv.route("/old", lambda h: reply(h, 301, b"moved", {"Location": "/new"}))
+    srv.static("/new", b"here")
+    srv.route("/busy", lambda h: reply(h, 503, b"busy"))
+    results = fetch_all(srv, "/missing", "/old", "/busy", "/new")
+    assert [str(r) if isinstance(r, FetchError) else r.body for r in results][1::2] == [b"here", b"here"]
+    assert isinstance(results[0], FetchError) and isinstance(results[2], FetchError)
+    assert len(srv.requests) == 5
+    assert srv.connections == 1
+
+
+def test_a_large_unread_body_is_not_drained(srv: HostileServer) -> None:
+    """Reading off a body nobody wants is bounded: a big error page costs a new connection,
+    not its download."""
+    srv.route("/huge", lambda h: reply(h, 404, b"x" * (4 * 1024 * 1024)))
+    srv.static("/ok", b"ok")
+    results = fetch_all(srv, "/huge", "/ok")
+    assert isinstance(results[0], FetchError) and "HTTP 404" in str(results[0])
+    assert isinstance(results[1], FetchResult) and results[1].body == b"ok"
+    assert srv.connections == 2
+
+
 def test_tls_is_always_verified() -> None:
     """A server with a certificate from an unknown CA is refused, never silently trusted."""
     import http.server
