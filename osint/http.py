@@ -11,7 +11,8 @@ stacked encodings without bound, and follows redirects to any address. So this m
 * asks for identity/gzip/deflate only and inflates one layer with a bounded
   decompressor, counting the size cap after decoding;
 * wraps each request in an overall deadline;
-* always verifies TLS, against certifi's CAs;
+* always verifies TLS, against certifi's CAs, in one context built at the Fetcher's first
+  https connection (:class:`_TrustStore`);
 * retries connection errors and 5xx with backoff and jitter, honouring a capped
   ``Retry-After`` on 429/503 (the one policy of :mod:`osint.retry`);
 * maps httpcore's exceptions through one table (:data:`_HTTPCORE_ERRORS`);
@@ -113,11 +114,40 @@ class FetchResult:
         return None
 
 
+class _TrustStore:
+    """The TLS client context of one Fetcher, built at its first https connection.
+
+    Loading certifi's CA bundle costs 15-20 ms of CPU, every run, and a collect whose
+    sources are all plain http (or that fetches nothing new over few connections) should
+    not pay it; building it per connection (httpcore's default without a context) would
+    pay it on every handshake. Verification stays on: certificate and host name checked.
+    """
+
+    def __init__(self) -> None:
+        self._context: ssl.SSLContext | None = None
+
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            context = ssl.create_default_context(cafile=certifi.where())
+            context.set_alpn_protocols(["http/1.1"])
+            self._context = context
+        return self._context
+
+    @staticmethod
+    def placeholder() -> ssl.SSLContext:
+        """What httpcore's pool is given instead: it must hold some context, but every
+        handshake goes through :meth:`_CheapIdleCheck.start_tls`, which uses
+        :meth:`context`. Should one ever be made with this, it trusts no CA and fails
+        closed (a bare client context requires a certificate and checks the host name)."""
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class _GuardedBackend(httpcore.AnyIOBackend):
     """Resolves the host itself and connects only to addresses the policy allows."""
 
-    def __init__(self, policy: NetworkPolicy) -> None:
+    def __init__(self, policy: NetworkPolicy, tls: _TrustStore) -> None:
         self._policy = policy
+        self._tls = tls
 
     async def connect_tcp(
         self,
@@ -147,7 +177,7 @@ class _GuardedBackend(httpcore.AnyIOBackend):
             local_address=local_address,
             socket_options=socket_options,
         )
-        return _CheapIdleCheck(stream)
+        return _CheapIdleCheck(stream, self._tls)
 
 
 class _CheapIdleCheck(httpcore.AsyncNetworkStream):
@@ -156,11 +186,13 @@ class _CheapIdleCheck(httpcore.AsyncNetworkStream):
     httpcore asks every idle connection of the pool that question whenever it places a
     request; the anyio stream answers by building a dictionary of all its attributes
     (a ``getpeername`` call included) each time, which was a tenth of a collect's CPU in
-    the main process. The raw socket is looked up once here instead.
+    the main process. The raw socket is looked up once here instead. Its TLS handshake
+    uses the Fetcher's one context (:class:`_TrustStore`).
     """
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+    def __init__(self, stream: httpcore.AsyncNetworkStream, tls: _TrustStore) -> None:
         self._stream = stream
+        self._tls = tls
         self._socket: socket.socket | None = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -178,7 +210,9 @@ class _CheapIdleCheck(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return _CheapIdleCheck(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+        del ssl_context  # the pool's placeholder; see _TrustStore
+        stream = await self._stream.start_tls(self._tls.context(), server_hostname, timeout)
+        return _CheapIdleCheck(stream, self._tls)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
@@ -396,17 +430,16 @@ class Fetcher:
         }
         self._host_locks: dict[str, asyncio.Semaphore] = {}
         self._host_next: dict[str, float] = {}
+        self._tls = _TrustStore()
         self._pool: httpcore.AsyncConnectionPool | None = None
 
     async def __aenter__(self) -> Fetcher:
-        tls = ssl.create_default_context(cafile=certifi.where())
-        tls.set_alpn_protocols(["http/1.1"])
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
+            ssl_context=_TrustStore.placeholder(),
             max_connections=_POOL_SIZE,
             max_keepalive_connections=_KEEPALIVE_CONNECTIONS,
             keepalive_expiry=_KEEPALIVE_SECONDS,
-            network_backend=_GuardedBackend(self._policy),
+            network_backend=_GuardedBackend(self._policy, self._tls),
         )
         return self
 

@@ -411,3 +411,37 @@ def test_tls_is_always_verified() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_tls_context_is_built_once_and_only_for_https(srv: HostileServer) -> None:
+    """Loading the CA bundle costs 15-20 ms: a Fetcher that fetches only http never does,
+    one that makes several https connections does it once."""
+    srv.static("/x", b"plain")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    https = f"https://127.0.0.1:{server.server_address[1]}/"
+
+    async def go() -> list[ssl.SSLContext | None]:
+        seen = []
+        async with Fetcher(LOOPBACK, FetchLimits(politeness_delay=0, retries=0)) as f:
+            assert (await f.fetch(srv.url("/x"))).body == b"plain"
+            seen.append(f._tls._context)
+            for _ in range(2):
+                with pytest.raises(FetchError, match=r"(?i)certificate"):
+                    await f.fetch(https)
+                seen.append(f._tls._context)
+        return seen
+
+    try:
+        plain, first, second = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert plain is None
+    assert first is not None and first is second
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
