@@ -1,45 +1,69 @@
 """The one place an HTTP client is built, and every guard a fetch of untrusted web goes through.
 
-Why by hand around httpx: httpx has no overall deadline (a server trickling a byte a
-second keeps a request alive forever), would inflate brotli or stacked encodings
-without bound, and follows redirects to any address. So this module
+Why by hand, on httpcore's connection pool: a stock client has no overall deadline (a
+server trickling a byte a second keeps a request alive forever), would inflate brotli or
+stacked encodings without bound, and follows redirects to any address. So this module
 
 * checks every connection's address *after* DNS, at connect time (so every redirect hop
-  and every re-resolution is checked) against :class:`~osint.settings.NetworkPolicy`;
+  and every re-resolution is checked) against :class:`~osint.settings.NetworkPolicy`, in
+  the network backend it gives httpcore's pool;
 * follows at most ``max_redirects`` redirects itself, http/https only;
 * asks for identity/gzip/deflate only and inflates one layer with a bounded
   decompressor, counting the size cap after decoding;
 * wraps each request in an overall deadline;
+* always verifies TLS, against certifi's CAs, in one context built at the Fetcher's first
+  https connection (:class:`_TrustStore`);
 * retries connection errors and 5xx with backoff and jitter, honouring a capped
   ``Retry-After`` on 429/503 (the one policy of :mod:`osint.retry`);
-* maps httpcore's exceptions through one table (:data:`_HTTPCORE_ERRORS`) in its own
-  public transport, :class:`GuardedTransport`;
-* limits concurrency and spaces requests per host (politeness).
+* maps httpcore's exceptions through one table (:data:`_HTTPCORE_ERRORS`);
+* limits concurrency and spaces requests per host (politeness);
+* reads off the small body of a 304, a redirect or an error, so its connection goes
+  back to the pool (a re-run of 304s then needs one connection per host and slot).
+
+Why not httpx over that pool: all it did here was build requests and wrap responses, and
+importing it cost every ``osint collect`` 30-90 ms (its command-line and auth modules
+pull in click, pygments, ``urllib.request``, ``http.cookiejar``), a large part of a
+re-run that fetches nothing new. So this module spells the request for the wire
+itself (:func:`_target`: IDNA host names, percent-encoded targets, the Host header) and
+reads httpcore's responses directly. The LLM client, loaded only by the report commands,
+keeps httpx.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import re
 import select
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
+import certifi
 import httpcore
-import httpx
 
 from .errors import BlockedAddressError, FetchError, TransientError
 from .retry import RetryPolicy, retry_after_seconds
 from .settings import NetworkPolicy
 
 log = logging.getLogger(__name__)
+
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 1.0
+"""How much of a body nobody reads (a 304's, a redirect's, an error page's) is read off the
+wire so that its connection goes back to the pool; a larger or slower one closes it."""
+
+_POOL_SIZE = 64
+_KEEPALIVE_CONNECTIONS = 32
+_KEEPALIVE_SECONDS = 5.0
+"""The connection pool's bounds (httpx's defaults, which the fetcher had before)."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +114,40 @@ class FetchResult:
         return None
 
 
+class _TrustStore:
+    """The TLS client context of one Fetcher, built at its first https connection.
+
+    Loading certifi's CA bundle costs 15-20 ms of CPU, every run, and a collect whose
+    sources are all plain http (or that fetches nothing new over few connections) should
+    not pay it; building it per connection (httpcore's default without a context) would
+    pay it on every handshake. Verification stays on: certificate and host name checked.
+    """
+
+    def __init__(self) -> None:
+        self._context: ssl.SSLContext | None = None
+
+    def context(self) -> ssl.SSLContext:
+        if self._context is None:
+            context = ssl.create_default_context(cafile=certifi.where())
+            context.set_alpn_protocols(["http/1.1"])
+            self._context = context
+        return self._context
+
+    @staticmethod
+    def placeholder() -> ssl.SSLContext:
+        """What httpcore's pool is given instead: it must hold some context, but every
+        handshake goes through :meth:`_CheapIdleCheck.start_tls`, which uses
+        :meth:`context`. Should one ever be made with this, it trusts no CA and fails
+        closed (a bare client context requires a certificate and checks the host name)."""
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class _GuardedBackend(httpcore.AnyIOBackend):
     """Resolves the host itself and connects only to addresses the policy allows."""
 
-    def __init__(self, policy: NetworkPolicy) -> None:
+    def __init__(self, policy: NetworkPolicy, tls: _TrustStore) -> None:
         self._policy = policy
+        self._tls = tls
 
     async def connect_tcp(
         self,
@@ -124,7 +177,7 @@ class _GuardedBackend(httpcore.AnyIOBackend):
             local_address=local_address,
             socket_options=socket_options,
         )
-        return _CheapIdleCheck(stream)
+        return _CheapIdleCheck(stream, self._tls)
 
 
 class _CheapIdleCheck(httpcore.AsyncNetworkStream):
@@ -133,11 +186,13 @@ class _CheapIdleCheck(httpcore.AsyncNetworkStream):
     httpcore asks every idle connection of the pool that question whenever it places a
     request; the anyio stream answers by building a dictionary of all its attributes
     (a ``getpeername`` call included) each time, which was a tenth of a collect's CPU in
-    the main process. The raw socket is looked up once here instead.
+    the main process. The raw socket is looked up once here instead. Its TLS handshake
+    uses the Fetcher's one context (:class:`_TrustStore`).
     """
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+    def __init__(self, stream: httpcore.AsyncNetworkStream, tls: _TrustStore) -> None:
         self._stream = stream
+        self._tls = tls
         self._socket: socket.socket | None = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -155,7 +210,9 @@ class _CheapIdleCheck(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return _CheapIdleCheck(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+        del ssl_context  # the pool's placeholder; see _TrustStore
+        stream = await self._stream.start_tls(self._tls.context(), server_hostname, timeout)
+        return _CheapIdleCheck(stream, self._tls)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
@@ -183,7 +240,8 @@ _HTTPCORE_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     ),
     (httpcore.UnsupportedProtocol, "connection failed: {detail}", "connection failed: {detail}"),
 )
-_MAPPED = tuple(kind for kind, _sending, _reading in _HTTPCORE_ERRORS)
+_MAPPED: tuple[type[Exception], ...] = tuple(kind for kind, _sending, _reading in _HTTPCORE_ERRORS)
+_DRAIN_STOPS: tuple[type[Exception], ...] = (*_MAPPED, TimeoutError)
 
 
 @contextmanager
@@ -201,67 +259,101 @@ def _map_httpcore_errors(*, reading: bool = False) -> Iterator[None]:
         raise  # pragma: no cover - every _MAPPED type is in the table
 
 
-class _GuardedBody(httpx.AsyncByteStream):
-    """A response body read from httpcore, its errors mapped like the request's."""
-
-    def __init__(self, stream: AsyncIterable[bytes]) -> None:
-        self._stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _map_httpcore_errors(reading=True):
-            async for part in self._stream:
-                yield part
-
-    async def aclose(self) -> None:
-        close = getattr(self._stream, "aclose", None)
-        if close is not None:
-            await close()
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"[a-z0-9_.-]+")
+_NOT_FOR_THE_WIRE = re.compile(r'[^\x21-\x7e]|["<>`{}]|%(?![0-9A-Fa-f]{2})')
+"""What a request target may not carry as it is: spaces, controls and non-ASCII (a feed's
+links are often written in the site's script), quotes, angle brackets, backticks and
+braces, and a ``%`` that starts no escape. Each becomes ``%XX`` of its UTF-8 bytes, as a
+browser writes it; an existing escape is kept."""
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport whose connections go through :class:`_GuardedBackend`.
+@dataclass(frozen=True)
+class _Target:
+    """Where a GET goes, spelled for the wire."""
 
-    httpx's own transport offers no way to choose httpcore's network backend, so this one
-    holds its own httpcore connection pool (built on the guarded backend) behind httpx's
-    public transport interface, and maps httpcore's errors through one table.
+    url: httpcore.URL
+    host: str
+    """The Host header: the IDNA host name or ``[IPv6]``, with the port unless it is the
+    scheme's default. Also the key of the per-host limits."""
+    headers: tuple[tuple[bytes, bytes], ...]
+    """Host, and Basic credentials when the URL carries them (``https://user:pw@host/``),
+    as httpx sent them: a private feed's address may hold its login."""
+
+
+def _percent_encoded(text: str) -> str:
+    return _NOT_FOR_THE_WIRE.sub(
+        lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogatepass")), text
+    )
+
+
+def _wire_host(host: str) -> str | None:
+    """``host`` (lower case, no brackets) as it is looked up and sent; None if it is none."""
+    if ":" in host:
+        try:
+            socket.inet_pton(socket.AF_INET6, host)
+        except OSError:
+            return None
+        return host
+    if not host.isascii():
+        import idna  # only for a non-ASCII name: the same IDNA 2008 + UTS 46 mapping anyio uses
+
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
+    return host if _HOST_NAME.fullmatch(host) else None
+
+
+def _target(url: str, current: str) -> _Target:
+    """``current`` checked and spelled for the wire; refused unless it is an http(s) URL.
+
+    httpx did this before the fetcher used httpcore alone: host names to IDNA, the path
+    and query percent-encoded, the fragment dropped, the Host header with the port when
+    it is not the scheme's default, credentials in the URL sent as Basic auth.
     """
+    try:
+        parts = urlsplit(current)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        raise FetchError(url, f"refused: malformed URL {current[:200]!r}") from None
+    if parts.scheme not in _DEFAULT_PORTS or not hostname:
+        raise FetchError(url, f"refused: not an http(s) URL: {current[:200]}")
+    host = _wire_host(hostname)
+    if host is None:
+        raise FetchError(url, f"refused: malformed URL {current[:200]!r}")
+    target = _percent_encoded(parts.path or "/")
+    if parts.query:
+        target += "?" + _percent_encoded(parts.query)
+    header = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[parts.scheme]:
+        header += f":{port}"
+    headers = [(b"Host", header.encode("ascii"))]
+    if parts.username or parts.password:
+        login = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()
+        headers.append((b"Authorization", b"Basic " + base64.b64encode(login)))
+    return _Target(
+        httpcore.URL(scheme=parts.scheme, host=host, port=port, target=target.encode("ascii")),
+        header,
+        tuple(headers),
+    )
 
-    def __init__(self, policy: NetworkPolicy, limits: httpx.Limits) -> None:
-        self._connections = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(policy),
-        )
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _map_httpcore_errors():
-            response = await self._connections.handle_async_request(core_request)
-        assert isinstance(response.stream, AsyncIterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_GuardedBody(response.stream),
-            extensions=response.extensions,
-        )
+def _header_text(value: bytes) -> str:
+    """A header value as text: UTF-8 when it is (ASCII is), else Latin-1, which reads any bytes."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
-    async def aclose(self) -> None:
-        await self._connections.aclose()
 
+def _header_dict(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers by lower-case name, a repeated header's values joined with ", "."""
+    fields: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), _header_text(value)
+        fields[key] = f"{fields[key]}, {text}" if key in fields else text
+    return fields
 
 
 class _BoundedDecoder:
@@ -326,29 +418,34 @@ class Fetcher:
     ) -> None:
         self.limits = limits or FetchLimits()
         self._policy = policy
-        self._user_agent = user_agent
+        self._headers = [
+            (b"User-Agent", user_agent.encode("utf-8")),
+            (b"Accept-Encoding", b"gzip, deflate"),
+        ]
+        self._timeouts = {
+            "connect": self.limits.connect_timeout,
+            "read": self.limits.read_timeout,
+            "write": self.limits.read_timeout,
+            "pool": self.limits.read_timeout,
+        }
         self._host_locks: dict[str, asyncio.Semaphore] = {}
         self._host_next: dict[str, float] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._tls = _TrustStore()
+        self._pool: httpcore.AsyncConnectionPool | None = None
 
     async def __aenter__(self) -> Fetcher:
-        lim = self.limits
-        pool = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        self._client = httpx.AsyncClient(
-            transport=GuardedTransport(self._policy, pool),
-            timeout=httpx.Timeout(lim.read_timeout, connect=lim.connect_timeout),
-            follow_redirects=False,
-            headers={
-                "User-Agent": self._user_agent,
-                "Accept-Encoding": "gzip, deflate",
-            },
-            trust_env=False,
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_TrustStore.placeholder(),
+            max_connections=_POOL_SIZE,
+            max_keepalive_connections=_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=_KEEPALIVE_SECONDS,
+            network_backend=_GuardedBackend(self._policy, self._tls),
         )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def _polite(self, host: str) -> None:
         delay = self.limits.politeness_delay
@@ -392,51 +489,48 @@ class Fetcher:
         """One attempt: check each URL, send, follow a redirect or read the answer."""
         current, hops = url, 0
         while True:
-            host = self._check(url, current)
-            headers = {"Accept": accept}
+            target = _target(url, current)
+            headers = [(b"Accept", accept.encode("utf-8"))]
             if etag and not hops:
-                headers["If-None-Match"] = etag
+                headers.append((b"If-None-Match", etag.encode("utf-8")))
             if last_modified and not hops:
-                headers["If-Modified-Since"] = last_modified
-            sem = self._host_locks.setdefault(host, asyncio.Semaphore(self.limits.per_host_concurrency))
+                headers.append((b"If-Modified-Since", last_modified.encode("utf-8")))
+            sem = self._host_locks.setdefault(
+                target.host, asyncio.Semaphore(self.limits.per_host_concurrency)
+            )
             async with sem:
-                await self._polite(host)
-                resp = await self._send(url, current, headers)
+                await self._polite(target.host)
+                resp = await self._send(url, target, headers)
                 try:
-                    target = self._redirect(url, current, resp, hops)
-                    if target is None:
-                        return await self._read(url, current, resp)
+                    fields = _header_dict(resp.headers)
+                    location = self._redirect(url, current, resp.status, fields, hops)
+                    if location is None:
+                        return await self._read(url, current, resp, fields)
+                    await self._drain(resp)
                 finally:
                     await resp.aclose()
-            current, hops = target, hops + 1
+            current, hops = location, hops + 1
 
-    @staticmethod
-    def _check(url: str, current: str) -> str:
-        """The host (``netloc``) of ``current``, refused unless it is an http(s) URL."""
+    async def _send(self, url: str, target: _Target, headers: list[tuple[bytes, bytes]]) -> httpcore.Response:
+        """The response to a GET of ``target``, its body not read yet."""
+        assert self._pool is not None, "use Fetcher as an async context manager"
+        request = httpcore.Request(
+            b"GET",
+            target.url,
+            headers=[*target.headers, *self._headers, *headers],
+            extensions={"timeout": self._timeouts},
+        )
         try:
-            parts = urlsplit(current)
-            hostname = parts.hostname
-        except ValueError:
-            raise FetchError(url, f"refused: malformed URL {current[:200]!r}") from None
-        if parts.scheme not in ("http", "https") or not hostname:
-            raise FetchError(url, f"refused: not an http(s) URL: {current[:200]}")
-        return parts.netloc.lower()
-
-    async def _send(self, url: str, current: str, headers: dict[str, str]) -> httpx.Response:
-        """The response to a GET of ``current``, its body not read yet."""
-        assert self._client is not None, "use Fetcher as an async context manager"
-        try:
-            req = self._client.build_request("GET", current, headers=headers)
-            return await self._client.send(req, stream=True)
+            with _map_httpcore_errors():
+                return await self._pool.handle_async_request(request)
         except BlockedAddressError as exc:
             raise FetchError(url, exc.reason) from None
 
-    def _redirect(self, url: str, current: str, resp: httpx.Response, hops: int) -> str | None:
-        """Where a redirect points (absolute), or None when ``resp`` is no redirect."""
-        status = resp.status_code
+    def _redirect(self, url: str, current: str, status: int, fields: dict[str, str], hops: int) -> str | None:
+        """Where a redirect points (absolute), or None when the response is no redirect."""
         if status not in (301, 302, 303, 307, 308):
             return None
-        location = str(resp.headers.get("location", ""))
+        location = fields.get("location", "")
         if not location:
             raise FetchError(url, f"HTTP {status} without a Location header")
         if hops >= self.limits.max_redirects:
@@ -446,22 +540,47 @@ class Fetcher:
         except ValueError:
             raise FetchError(url, f"malformed redirect to {location[:200]!r}") from None
 
-    async def _read(self, url: str, current: str, resp: httpx.Response) -> FetchResult:
+    @staticmethod
+    async def _drain(resp: httpcore.Response) -> None:
+        """Read off a small unwanted body, so closing the response keeps its connection.
+
+        httpcore returns a connection to the pool only when the response was read to its
+        end; closed earlier, the connection is dropped, and the next request to the host
+        opens a new one (a TLS handshake on https). A re-run of 304s did that for every
+        feed. What does not end within :data:`_DRAIN_BYTES` and :data:`_DRAIN_SECONDS`, or
+        breaks, is left: the connection is closed as before, and the answer stands.
+        """
+        left = _DRAIN_BYTES
+        try:
+            async with asyncio.timeout(_DRAIN_SECONDS):
+                async for chunk in resp.aiter_stream():
+                    left -= len(chunk)
+                    if left < 0:
+                        return
+        except _DRAIN_STOPS:
+            return
+
+    async def _read(
+        self, url: str, current: str, resp: httpcore.Response, fields: dict[str, str]
+    ) -> FetchResult:
         """The answer: not modified, an error by its status, or a body within the size cap."""
-        status = resp.status_code
+        status = resp.status
+        if status == 304 or status >= 400:
+            await self._drain(resp)
         if status == 304:
-            return FetchResult(url, current, status, dict(resp.headers), b"", not_modified=True)
+            return FetchResult(url, current, status, fields, b"", not_modified=True)
         if status in (429, 503):
-            wait = retry_after_seconds(resp.headers.get("retry-after"), self.limits.max_retry_after)
+            wait = retry_after_seconds(fields.get("retry-after"), self.limits.max_retry_after)
             raise TransientError(f"HTTP {status}", wait)
         if status >= 500:
             raise TransientError(f"HTTP {status}")
         if status >= 400:
             raise FetchError(url, f"HTTP {status}")
-        declared = resp.headers.get("content-length", "")
+        declared = fields.get("content-length", "")
         if declared.isdigit() and int(declared) > self.limits.max_bytes * 4:
             raise FetchError(url, f"declared size {declared} bytes is too large")
-        decoder = _BoundedDecoder(resp.headers.get("content-encoding", ""), self.limits.max_bytes, url)
-        async for chunk in resp.aiter_raw():
-            decoder.feed(chunk)
-        return FetchResult(url, current, status, dict(resp.headers), decoder.body())
+        decoder = _BoundedDecoder(fields.get("content-encoding", ""), self.limits.max_bytes, url)
+        with _map_httpcore_errors(reading=True):
+            async for chunk in resp.aiter_stream():
+                decoder.feed(chunk)
+        return FetchResult(url, current, status, fields, decoder.body())

@@ -2,7 +2,8 @@
 
 Each route is a function that gets the live request handler and answers however it
 likes: slowly, hugely, with a bad encoding, by cutting the connection. Every request
-is recorded (path and headers) so a test can check what the client really sent.
+is recorded (path and headers) so a test can check what the client really sent, and
+every accepted connection is counted so a test can see whether the client kept one.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class HostileServer:
     port: int = 0
     active: int = 0
     max_active: int = 0
+    connections: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -81,6 +83,11 @@ def hostile_server() -> Iterator[HostileServer]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            with state._lock:
+                state.connections += 1
+            super().setup()
 
         def do_GET(self) -> None:
             with state._lock:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
+import http.server
+import ssl
 import threading
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -14,7 +17,7 @@ import pytest
 import trustme
 
 from osint.errors import FetchError
-from osint.http import Fetcher, FetchLimits, FetchResult
+from osint.http import Fetcher, FetchLimits, FetchResult, _target
 from osint.retry import retry_after_seconds
 from osint.settings import NetworkPolicy
 
@@ -286,11 +289,111 @@ def test_user_agent_and_conditional_headers(srv: HostileServer) -> None:
     assert sent["user-agent"] == "osint-test/1"
 
 
+def test_the_request_is_spelled_for_the_wire(srv: HostileServer) -> None:
+    """Host with its port, a path in the site's script and a space percent-encoded as UTF-8,
+    a stray ``%`` escaped, an existing escape kept, the fragment not sent."""
+    wire = "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/a%20b"
+    srv.static(wire, b"ok")
+    assert fetch(srv.url("/новости/a b?q=é&p=%41%zz#top")).body == b"ok"
+    sent = srv.requests[0]
+    assert sent.path == wire + "?q=%C3%A9&p=%41%25zz"
+    assert sent.headers["host"] == f"127.0.0.1:{srv.port}"
+    assert sent.headers["accept-encoding"] == "gzip, deflate"
+    assert sent.headers["accept"] == "*/*"
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(srv: HostileServer) -> None:
+    srv.static("/private", b"ok")
+    assert fetch(srv.url("/private").replace("://", "://reader:p%40ss@")).body == b"ok"
+    assert srv.requests[0].headers["authorization"] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+    assert srv.requests[0].headers["host"] == f"127.0.0.1:{srv.port}"
+
+
+def test_host_names_and_ports_for_the_wire() -> None:
+    """IDNA for a name in another script, brackets for IPv6, no port when it is the default."""
+    idn = _target("x", "https://пример.мон/лента")
+    assert idn.host == "xn--e1afmkfd.xn--l1acc" and idn.url.host == b"xn--e1afmkfd.xn--l1acc"
+    assert _target("x", "HTTP://Example.ORG:80/").host == "example.org"
+    assert _target("x", "https://example.org:8443/").host == "example.org:8443"
+    v6 = _target("x", "http://[::1]:8080/a")
+    assert (v6.host, v6.url.host, v6.url.port) == ("[::1]:8080", b"::1", 8080)
+    for bad in (
+        "http://example.org:99999/",
+        "http://ex ample.org/",
+        "http://[::zz]/",
+        "http://ex%41mple.org/",
+    ):
+        with pytest.raises(FetchError, match="malformed URL"):
+            fetch(bad)
+
+
+def test_repeated_response_headers_are_joined(srv: HostileServer) -> None:
+    def two_links(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Link", "<a>")
+        h.send_header("Link", "<b>")
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"ok")
+
+    srv.route("/links", two_links)
+    headers = fetch(srv.url("/links")).headers
+    assert headers["link"] == "<a>, <b>" and headers["content-length"] == "2"
+
+
+def fetch_all(srv: HostileServer, *paths: str, **kw: str) -> list[FetchResult | FetchError]:
+    """Fetch ``paths`` one after another with one Fetcher (one connection pool)."""
+
+    async def go() -> list[FetchResult | FetchError]:
+        out: list[FetchResult | FetchError] = []
+        async with Fetcher(LOOPBACK, FetchLimits(politeness_delay=0, retries=0)) as f:
+            for path in paths:
+                try:
+                    out.append(await f.fetch(srv.url(path), **kw))
+                except FetchError as exc:
+                    out.append(exc)
+        return out
+
+    return asyncio.run(go())
+
+
+def test_a_conditional_get_keeps_the_connection_for_the_next(srv: HostileServer) -> None:
+    """A re-run is a round of 304s; each must leave its connection in the pool (no new TCP
+    connection, against https no new TLS handshake), so the server sees one connection."""
+    srv.route("/a", lambda h: reply(h, 304, headers={"ETag": '"v1"'}))
+    srv.route("/b", lambda h: reply(h, 304, headers={"ETag": '"v1"'}))
+    results = fetch_all(srv, "/a", "/b", "/a", etag='"v1"')
+    assert [r.not_modified for r in results if isinstance(r, FetchResult)] == [True, True, True]
+    assert len(srv.requests) == 3
+    assert srv.connections == 1
+
+
+def test_errors_and_redirects_keep_the_connection(srv: HostileServer) -> None:
+    """A 404, a 503 or a redirect has a (small) body nobody reads: it is read off the wire
+    so the connection can serve the next request."""
+    srv.route("/old", lambda h: reply(h, 301, b"moved", {"Location": "/new"}))
+    srv.static("/new", b"here")
+    srv.route("/busy", lambda h: reply(h, 503, b"busy"))
+    results = fetch_all(srv, "/missing", "/old", "/busy", "/new")
+    assert [str(r) if isinstance(r, FetchError) else r.body for r in results][1::2] == [b"here", b"here"]
+    assert isinstance(results[0], FetchError) and isinstance(results[2], FetchError)
+    assert len(srv.requests) == 5
+    assert srv.connections == 1
+
+
+def test_a_large_unread_body_is_not_drained(srv: HostileServer) -> None:
+    """Reading off a body nobody wants is bounded: a big error page costs a new connection,
+    not its download."""
+    srv.route("/huge", lambda h: reply(h, 404, b"x" * (4 * 1024 * 1024)))
+    srv.static("/ok", b"ok")
+    results = fetch_all(srv, "/huge", "/ok")
+    assert isinstance(results[0], FetchError) and "HTTP 404" in str(results[0])
+    assert isinstance(results[1], FetchResult) and results[1].body == b"ok"
+    assert srv.connections == 2
+
+
 def test_tls_is_always_verified() -> None:
     """A server with a certificate from an unknown CA is refused, never silently trusted."""
-    import http.server
-    import ssl
-
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -308,3 +411,37 @@ def test_tls_is_always_verified() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_tls_context_is_built_once_and_only_for_https(srv: HostileServer) -> None:
+    """Loading the CA bundle costs 15-20 ms: a Fetcher that fetches only http never does,
+    one that makes several https connections does it once."""
+    srv.static("/x", b"plain")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(ctx)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    https = f"https://127.0.0.1:{server.server_address[1]}/"
+
+    async def go() -> list[ssl.SSLContext | None]:
+        seen = []
+        async with Fetcher(LOOPBACK, FetchLimits(politeness_delay=0, retries=0)) as f:
+            assert (await f.fetch(srv.url("/x"))).body == b"plain"
+            seen.append(f._tls._context)
+            for _ in range(2):
+                with pytest.raises(FetchError, match=r"(?i)certificate"):
+                    await f.fetch(https)
+                seen.append(f._tls._context)
+        return seen
+
+    try:
+        plain, first, second = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert plain is None
+    assert first is not None and first is second
+    assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
