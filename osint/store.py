@@ -309,6 +309,8 @@ class Store:
         longer configured (its items and history stay). Items stored before
         configurations were recorded take their source's current one, once.
         """
+        if self._sources_in_sync(sources):
+            return  # most collects: the same feeds file as last time, nothing to write
         with self.transaction() as db:
             db.execute("UPDATE sources SET configured = 0")
             for s in sources:
@@ -325,6 +327,29 @@ class Store:
                     "UPDATE items SET source_config = ? WHERE source = ? AND source_config IS NULL",
                     (config_id, s.name),
                 )
+
+    def _sources_in_sync(self, sources: Sequence[SourceConfig]) -> bool:
+        """Whether the store already holds exactly ``sources`` (every one configured with
+        this URL, state and configuration, no other configured) and every item its
+        source's configuration: then :meth:`sync_sources` would write nothing new."""
+        rows = {
+            r["name"]: r
+            for r in self.db.execute(
+                "SELECT s.name, s.url, s.configured, s.enabled, c.name AS c_name, c.url AS c_url, "
+                "c.kind, c.language, c.reliability, c.country "
+                "FROM sources s LEFT JOIN source_configs c ON c.id = s.config_id"
+            )
+        }
+        if {name for name, r in rows.items() if r["configured"]} != {s.name for s in sources}:
+            return False
+        for s in sources:
+            r = rows[s.name]
+            stored = (r["url"], bool(r["enabled"]), r["c_name"], r["c_url"], r["kind"], r["language"])
+            if stored != (s.url, s.enabled, s.name, s.url, s.kind, s.language):
+                return False
+            if (r["reliability"], r["country"]) != (s.reliability, s.country or ""):
+                return False
+        return self.db.execute("SELECT 1 FROM items WHERE source_config IS NULL LIMIT 1").fetchone() is None
 
     @staticmethod
     def _config_id(db: sqlite3.Connection, s: SourceConfig) -> int:
