@@ -267,8 +267,11 @@ class Item(_Model):
     extraction_note: str | None = None
     reliability: Reliability = "C"
     source_country: str | None = None
+    source_language: str | None = None
     source_recorded: bool = False
-    """``reliability`` and ``source_country`` are the source's configuration as collected (from the store)."""
+    """``reliability``, ``source_country`` and ``source_language`` are the source's configuration
+    as collected (from the store). ``language`` is what the page said or a detector found for
+    this item; ``source_language`` is only what the feeds file declared for the whole source."""
     classification: Classification | None = None
     classified_with: str | None = None
     """Fingerprint of the profile and source country behind ``classification``."""
