@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from osint.review import ReviewLog
+from osint.store import Store
 
 from .deskfixtures import (
     EDITOR,
@@ -97,6 +100,57 @@ def test_move_item_takes_one_item_into_another_story(desk: Desk) -> None:
     # a target that is not an item of the period is refused, naming it
     r = _post(desk, {"op": "move_item", "url": staying[0], "to": "https://nowhere.example/x"})
     assert r.status_code == 400 and "not an item" in r.json()["error"]
+
+
+def _named_by(desk: Desk, edit_id: int) -> str:
+    """The URL a recorded edit names its development by (the desk resolves a place to it)."""
+    with Store.open(desk.settings.db) as store:
+        start, end = (date.fromisoformat(d) for d in PERIOD.split("_"))
+        edit = next(e for e in ReviewLog(store).edits(start, end) if e.id == edit_id)
+    url = getattr(edit.op, "url", None)
+    assert isinstance(url, str)
+    return url
+
+
+def test_a_rename_outlives_the_later_exclusion_of_its_headline_item(desk: Desk) -> None:
+    """The desk names a renamed development by its headline item; excluding that item
+    afterwards leaves the story's other items, and they keep the analyst's headline."""
+    doc = desk.report()
+    k, dev = next((k, d) for k, d in enumerate(doc["developments"]) if len(_members(doc)[d["story_id"]]) >= 2)
+    rename = _ok(desk, {"op": "rename_development", "development": k, "title": "Named by the analyst"})[0]
+    headline = _named_by(desk, rename)
+    assert headline in _members(doc)[dev["story_id"]]
+    _ok(desk, {"op": "exclude_item", "url": headline, "reason": "a copy of another outlet's report"})
+    after = desk.report()
+    renamed = [d for d in after["developments"] if d["title"] == "Named by the analyst"]
+    assert len(renamed) == 1, [d["title"] for d in after["developments"]]
+    remaining = set(_members(doc)[dev["story_id"]]) - {headline}
+    assert set(_members(after)[renamed[0]["story_id"]]) == remaining
+    assert headline not in _clusters(after)
+
+
+def test_a_renamed_story_merged_with_another_takes_the_latest_headline(desk: Desk) -> None:
+    """Merged, two developments are one, and the analyst's latest headline for either heads
+    it (whichever was merged into which); undoing that rename brings back the one before."""
+    doc = desk.report()
+    a, b = doc["developments"][0], doc["developments"][1]
+    first = _ok(desk, {"op": "rename_development", "development": 0, "title": "Headline the analyst wrote"})[0]
+    _ok(desk, {"op": "merge_stories", "url": _members(doc)[a["story_id"]][0], "into": _members(doc)[b["story_id"]][0]})
+    after = desk.report()
+    merged = [d for d in after["developments"] if d["title"] == "Headline the analyst wrote"]
+    assert len(merged) == 1, [d["title"] for d in after["developments"]]
+    members = set(_members(after)[merged[0]["story_id"]])
+    assert members == set(_members(doc)[a["story_id"]]) | set(_members(doc)[b["story_id"]])
+    assert not {a["title"], b["title"]} & {d["title"] for d in after["developments"]}
+    # a later rename of the other story's development renames the merged one
+    other = next(u for u in _members(doc)[b["story_id"]] if u != _named_by(desk, first))
+    later = _ok(desk, {"op": "rename_development", "url": other, "title": "A later headline"})[0]
+    titles = [d["title"] for d in desk.report()["developments"]]
+    assert "A later headline" in titles and "Headline the analyst wrote" not in titles
+    r = desk.api("POST", f"/api/reports/{PERIOD}/undo", desk.editor_token, json={"edit": later})
+    assert r.status_code == 200, r.text
+    titles = [d["title"] for d in desk.report()["developments"]]
+    assert titles.count("Headline the analyst wrote") == 1 and "A later headline" not in titles
 
 
 def test_set_bucket_makes_it_the_story_primary_bucket(desk: Desk) -> None:
