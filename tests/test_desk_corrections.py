@@ -131,26 +131,28 @@ def test_a_rename_outlives_the_later_exclusion_of_its_headline_item(desk: Desk) 
 
 def test_a_renamed_story_merged_with_another_takes_the_latest_headline(desk: Desk) -> None:
     """Merged, two developments are one, and the analyst's latest headline for either heads
-    it (whichever was merged into which); undoing that rename brings back the one before."""
+    it (the one renamed first was merged into the other); undoing that rename brings back
+    the one before."""
     doc = desk.report()
     a, b = doc["developments"][0], doc["developments"][1]
-    first = _ok(desk, {"op": "rename_development", "development": 0, "title": "Headline the analyst wrote"})[0]
-    _ok(desk, {"op": "merge_stories", "url": _members(doc)[a["story_id"]][0], "into": _members(doc)[b["story_id"]][0]})
+    title = "Headline the analyst wrote"
+    (first,) = _ok(desk, {"op": "rename_development", "development": 0, "title": title})
+    moving, into = _members(doc)[a["story_id"]], _members(doc)[b["story_id"]]
+    _ok(desk, {"op": "merge_stories", "url": moving[0], "into": into[0]})
     after = desk.report()
-    merged = [d for d in after["developments"] if d["title"] == "Headline the analyst wrote"]
+    merged = [d for d in after["developments"] if d["title"] == title]
     assert len(merged) == 1, [d["title"] for d in after["developments"]]
-    members = set(_members(after)[merged[0]["story_id"]])
-    assert members == set(_members(doc)[a["story_id"]]) | set(_members(doc)[b["story_id"]])
+    assert set(_members(after)[merged[0]["story_id"]]) == set(moving) | set(into)
     assert not {a["title"], b["title"]} & {d["title"] for d in after["developments"]}
     # a later rename of the other story's development renames the merged one
-    other = next(u for u in _members(doc)[b["story_id"]] if u != _named_by(desk, first))
-    later = _ok(desk, {"op": "rename_development", "url": other, "title": "A later headline"})[0]
+    other = next(u for u in into if u != _named_by(desk, first))
+    (later,) = _ok(desk, {"op": "rename_development", "url": other, "title": "A later headline"})
     titles = [d["title"] for d in desk.report()["developments"]]
-    assert "A later headline" in titles and "Headline the analyst wrote" not in titles
+    assert "A later headline" in titles and title not in titles
     r = desk.api("POST", f"/api/reports/{PERIOD}/undo", desk.editor_token, json={"edit": later})
     assert r.status_code == 200, r.text
     titles = [d["title"] for d in desk.report()["developments"]]
-    assert titles.count("Headline the analyst wrote") == 1 and "A later headline" not in titles
+    assert titles.count(title) == 1 and "A later headline" not in titles
 
 
 def test_set_bucket_makes_it_the_story_primary_bucket(desk: Desk) -> None:
