@@ -177,7 +177,11 @@ def test_a_renamed_story_merged_with_another_takes_the_latest_rename() -> None:
     for merge in (MergeStories(url=url(4), into=url(1)), MergeStories(url=url(1), into=url(4))):
         steps: list[Op] = [RenameDevelopment(url=url(3), title="Headline of three"), merge]
         for place in (None, 0, 1, 2):
-            ops = list(steps) if place is None else [*steps[:place], ExcludeItem(url=url(3), reason="x"), *steps[place:]]
+            ops = (
+                list(steps)
+                if place is None
+                else [*steps[:place], ExcludeItem(url=url(3), reason="x"), *steps[place:]]
+            )
             edits = _edits(*ops)
             applied = Applied()
             kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
@@ -190,3 +194,30 @@ def test_a_renamed_story_merged_with_another_takes_the_latest_rename() -> None:
 
 def _dev_holding(draft: Draft, n: int) -> Development:
     return next(d for d in draft.developments if n in d.item_ids)
+
+
+def test_an_edit_stays_with_the_story_its_item_was_in_when_it_was_made() -> None:
+    """Renamed, then its headline item moved to another story: the headline stays with the
+    story it was written for; an edit made after the move names the item's new story."""
+
+    def developments(*ops: Op) -> tuple[list[tuple[list[int], str]], list[str]]:
+        edits, applied = _edits(*ops), Applied()
+        kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+        draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+        return [(sorted(d.item_ids), d.title.text) for d in draft.developments], applied.notes
+
+    rename = RenameDevelopment(url=url(3), title="The analyst's headline")  # item 3 leads {3, 4}
+    away, back = MoveItem(url=url(3), to=url(7)), MoveItem(url=url(3), to=url(4))
+    devs, notes = developments(rename, away)
+    assert ([4], "The analyst's headline") in devs and not notes
+    devs, _ = developments(away, rename)
+    assert ([3, 7], "The analyst's headline") in devs
+    # moved away and back: the edit made in between meant the story the item was visiting
+    devs, _ = developments(away, RenameDevelopment(url=url(3), title="While it was away"), back)
+    assert ([7], "While it was away") in devs
+    # the story the edit was made for is gone (its one item moved out): the edit says so
+    devs, notes = developments(RenameDevelopment(url=url(7), title="Gone"), MoveItem(url=url(7), to=url(1)))
+    assert "Gone" not in [t for _, t in devs] and any("no development holds" in n for n in notes)
+    # pins keep to the same rule
+    devs, _ = developments(PinDevelopment(url=url(3), pinned=True), away)
+    assert devs[0][0] == [4]
