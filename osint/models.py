@@ -504,7 +504,9 @@ class Coverage(_ReportPart):
     sentences_checked: int = 0
     sentences_dropped: int = 0
     dropped_by_reason: dict[str, int] = Field(default_factory=dict)
-    """Sentences verification dropped, by reason (``numbers not in its sources``: 2)."""
+    """Sentences verification dropped, under each reason they failed (``numbers not in its
+    sources``: 2): a sentence with a figure and a name its sources lack counts under both,
+    so the counts may add up to more than ``sentences_dropped``."""
 
 
 class ReportItem(_ReportPart):

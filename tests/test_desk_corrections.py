@@ -195,6 +195,14 @@ def test_edited_wording_is_flagged_for_numbers_and_names_apart(desk: Desk) -> No
         r = _post(desk, op)
         assert r.status_code == 422 and r.json()["needs_confirmation"], r.text
         assert flagged in r.json()["why"], r.json()["why"]
+    # both at once: the analyst is told both, not only the first check it failed
+    both = {
+        "op": "edit_sentence",
+        "original": sentence,
+        "text": sentence.rstrip(".") + ", as 4,321 Atlanteans said.",
+    }
+    why = _post(desk, both).json()["why"]
+    assert "numbers not in its sources: 4321" in why and "names not in its sources: atlanteans" in why, why
     # wording the cited items support needs no confirmation, and keeps its citations
     shorter = sentence.split(",")[0].rstrip(".") + "."
     _ok(desk, {"op": "edit_sentence", "original": sentence, "text": shorter})

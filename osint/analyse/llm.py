@@ -1042,8 +1042,8 @@ class LLMEngine:
         """
         if self._probe.check(sentence) is not None:
             return sentence
-        why = self._probe.stats.reasons[-1]
-        if not why.startswith(RECITABLE) or not set(sentence.item_ids) <= set(self._ev.items):
+        mendable = all(why in RECITABLE for why, _ in self._probe.last_failures)
+        if not mendable or not set(sentence.item_ids) <= set(self._ev.items):
             return sentence  # an invented citation, a link, an echoed injection: never moved
         own = {w for w in words(sentence.text) if len(w) > 3}
         tried = [[i] for i in part.item_ids]
