@@ -13,7 +13,10 @@ they were made, at two points of the report job:
 Every op names items by their URL, never by a story number or a development's place
 in the list: stories are rebuilt by every clustering, and a later ``osint collect`` can
 reorder them, but an item's URL does not change. An op whose items are no longer in the
-period does nothing (and :func:`adjust_evidence` says so in its notes).
+period does nothing (and :func:`adjust_evidence` says so in its notes). An op on a
+development names the one that held its item when the op was made: excluding or moving
+that item afterwards (its headline item, say) leaves the op with the story it was made for,
+and when two stories are merged the latest op on either applies to the one they become.
 """
 
 from __future__ import annotations
@@ -57,9 +60,23 @@ class Applied:
     notes: list[str] = field(default_factory=list)
     flagged: dict[int, str] = field(default_factory=dict)
     """Edit id -> why verification did not support its text (kept because confirmed)."""
-    left: dict[str, str] = field(default_factory=dict)
-    """URL of an excluded item -> the story it left: an edit naming a development by that
-    item (its headline item, say) still finds the development."""
+    left: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    """URL of an item excluded or moved -> (the edit that took it out, the story it left, as
+    that story is now named; "" when nothing of it is left), in order. An edit names the
+    development that held its item when the edit was made: a rename made before its
+    headline item was excluded or moved elsewhere stays with the story it was made for."""
+
+    def story_named(self, url: str, edit_id: int, now: str | None) -> str | None:
+        """The story an edit naming ``url`` meant: the one the item left after the edit
+        was made, else where it is ``now``, else (excluded) the last story it left; ""
+        when that story is gone, None when the item was never in one."""
+        moves = self.left.get(url, [])
+        then = next((sid for when, sid in moves if when > edit_id), None)
+        if then is not None:
+            return then
+        if now is not None:
+            return now
+        return moves[-1][1] if moves else None
 
 
 # --------------------------------------------------------------------------- before analysis
@@ -78,7 +95,7 @@ def adjust_evidence(
     groups: dict[str, list[int]] = {s.id: list(s.item_ids) for s in stories}
     meta = {s.id: s for s in stories}
     primary: dict[str, Bucket] = {}
-    left: dict[str, str] = {}  # excluded item's URL -> the story it was in
+    left: dict[str, list[tuple[int, str]]] = {}  # an item's URL -> (edit, the story it left)
     kept = dict(items)
 
     def story_of(url: str) -> str | None:
@@ -99,7 +116,7 @@ def adjust_evidence(
             item_id = by_url[op.url]
             groups[sid].remove(item_id)
             kept.pop(item_id)
-            left[op.url] = sid
+            left.setdefault(op.url, []).append((edit.id, sid))
         elif isinstance(op, ExcludeStory):
             for item_id in groups.pop(sid):
                 kept.pop(item_id, None)
@@ -111,8 +128,9 @@ def adjust_evidence(
             moving = groups.pop(sid) if isinstance(op, MergeStories) else [by_url[op.url]]
             if isinstance(op, MoveItem):
                 groups[sid].remove(by_url[op.url])
-            else:
-                left.update({u: target for u, s in left.items() if s == sid})  # they left what is now target
+                left.setdefault(op.url, []).append((edit.id, sid))
+            else:  # what items left is now part of target
+                left = {u: [(e, target if s == sid else s) for e, s in out] for u, out in left.items()}
             groups[target].extend(moving)
         elif isinstance(op, SetBucket):
             primary[sid] = op.bucket
@@ -136,9 +154,8 @@ def adjust_evidence(
             story = story.model_copy(update={"buckets": _first(primary[sid], story.buckets)})
         now_named[sid] = story.id
         out.append(story)
-    for url, sid in left.items():
-        if sid in now_named:
-            applied.left[url] = now_named[sid]
+    for url, moves in left.items():
+        applied.left[url] = [(e, now_named.get(sid, "")) for e, sid in moves]
     out.sort(key=lambda s: (-s.score, s.first_seen, s.id))
     return kept, out
 
@@ -184,9 +201,11 @@ def adjust_draft(
     outlook = draft.outlook.model_copy(deep=True)
     pinned: list[str] = []
 
-    def dev_index(url: str) -> int | None:
-        sid = url_of_story.get(url) or applied.left.get(url)
-        return next((k for k, d in enumerate(devs) if d.story_id == sid or key[id(d)] == url), None)
+    def dev_index(url: str, edit_id: int) -> int | None:
+        sid = applied.story_named(url, edit_id, url_of_story.get(url))
+        if sid is None:  # not an item of any story: maybe a development's own name
+            return next((k for k, d in enumerate(devs) if key[id(d)] == url), None)
+        return next((k for k, d in enumerate(devs) if d.story_id == sid), None)
 
     for edit in edits:
         op = edit.op
@@ -204,7 +223,7 @@ def adjust_draft(
                 _add_assessment(op.section, sentence, executive, geopolitical, military, outlook)
             continue
         assert isinstance(op, RenameDevelopment | MoveDevelopment | PinDevelopment | DropDevelopment)
-        k = dev_index(op.url)
+        k = dev_index(op.url, edit.id)
         if k is None:
             applied.notes.append(f"edit {edit.id} ({op.op}): no development holds {op.url}")
             continue

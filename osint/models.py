@@ -267,8 +267,11 @@ class Item(_Model):
     extraction_note: str | None = None
     reliability: Reliability = "C"
     source_country: str | None = None
+    source_language: str | None = None
     source_recorded: bool = False
-    """``reliability`` and ``source_country`` are the source's configuration as collected (from the store)."""
+    """``reliability``, ``source_country`` and ``source_language`` are the source's configuration
+    as collected (from the store). ``language`` is what the page said or a detector found for
+    this item; ``source_language`` is only what the feeds file declared for the whole source."""
     classification: Classification | None = None
     classified_with: str | None = None
     """Fingerprint of the profile and source country behind ``classification``."""
@@ -501,7 +504,9 @@ class Coverage(_ReportPart):
     sentences_checked: int = 0
     sentences_dropped: int = 0
     dropped_by_reason: dict[str, int] = Field(default_factory=dict)
-    """Sentences verification dropped, by reason (``numbers not in its sources``: 2)."""
+    """Sentences verification dropped, under each reason they failed (``numbers not in its
+    sources``: 2): a sentence with a figure and a name its sources lack counts under both,
+    so the counts may add up to more than ``sentences_dropped``."""
 
 
 class ReportItem(_ReportPart):

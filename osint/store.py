@@ -494,7 +494,7 @@ class Store:
         return [self._item(r) for r in rows]
 
     _ITEMS = (
-        "SELECT items.*, c.reliability AS c_reliability, c.country AS c_country "
+        "SELECT items.*, c.reliability AS c_reliability, c.country AS c_country, c.language AS c_language "
         "FROM items LEFT JOIN source_configs c ON c.id = items.source_config"
     )
     """Items with the configuration their source had when they were collected."""
@@ -532,12 +532,14 @@ class Store:
 
     @staticmethod
     def _collected_as(row: sqlite3.Row) -> dict[str, object]:
-        """An item's grade and country as its source was configured when it was collected."""
+        """An item's grade, country and declared language as its source was configured when
+        it was collected."""
         if row["c_reliability"] is None:
             return {}  # stored before configurations were recorded, and not seen by a collect since
         return {
             "reliability": row["c_reliability"],
             "source_country": row["c_country"] or None,
+            "source_language": row["c_language"] or None,
             "source_recorded": True,
         }
 

@@ -19,6 +19,8 @@ character and two their own month table. Each helper here answers one question:
   (controls, surrogates, non-characters), and with ``hidden=True`` also those a reader
   cannot see but a parser or a model reads (zero-width, bidi, line separators);
 * :func:`language_of` -- a text's language from its tag, or the script of its title;
+* :func:`fold_space` -- runs of whitespace as one space, none at the ends (what
+  ``" ".join(text.split())`` gives, named once);
 * :func:`clean_text` -- whitespace-folded text of a field, its markup stripped when it is HTML.
 """
 

@@ -16,6 +16,7 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
+from osint.analyse.language import language_name
 from osint.desk.auth import Throttle
 from osint.jobs.context import RunContext
 from osint.jobs.desk import DeskService, write_reviewed
@@ -325,6 +326,43 @@ def test_hostile_title_stays_text_on_every_page(desk: Desk) -> None:
     assert str(escape(stored)) in desk.client.get(f"/reports/{PERIOD}/items/{item_id}").text
     assert str(escape(HOSTILE_TITLE)) in desk.client.get("/audit").text
     assert str(escape(HOSTILE_TITLE)) in desk.client.get(f"/reports/{PERIOD}").text
+
+
+def test_the_item_page_says_what_language_an_item_is_in_and_how_that_is_known(desk: Desk) -> None:
+    """The store records each item's source configuration, its declared language too: an
+    item no page or detector tagged shows that, said to be the source's; a tag of its own
+    wins; without either the title's script is named; and only with no tag, no recorded
+    source and no letters is it "not detected"."""
+    import yaml
+
+    desk.login()
+    items = desk.report()["items"]
+    assert isinstance(items, list)
+    declared = {s["name"]: s["language"] for s in yaml.safe_load(desk.settings.feeds.read_text())["sources"]}
+    tagged, unknown, untagged, unrecorded = items[:4]
+
+    def language_row(item: dict[str, Any]) -> str:
+        page = desk.client.get(f"/reports/{PERIOD}/items/{item['item_id']}").text
+        return page.split("<dt>Language</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+    with Store.open(desk.settings.db) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM items WHERE language IS NOT NULL").fetchone()[0] == 0
+    code = declared[untagged["source"]]
+    assert language_row(untagged) == (
+        f"{code} ({language_name(code)}): the source&#39;s declared language (not detected in the item)"
+    )
+
+    with Store.open(desk.settings.db) as store, store.transaction() as db:
+        db.execute("UPDATE items SET language = 'ru-RU' WHERE id = ?", (tagged["item_id"],))
+        db.execute(
+            "UPDATE items SET language = NULL, source_config = NULL, title = '2026 — 14:00' WHERE id = ?",
+            (unknown["item_id"],),
+        )
+        db.execute("UPDATE items SET source_config = NULL WHERE id = ?", (unrecorded["item_id"],))
+    assert language_row(tagged) == "ru-RU (Russian)"
+    assert language_row(unknown) == "not detected"
+    # stored before configurations were recorded: the title's script is all there is
+    assert language_row(unrecorded) == "Latin script, from the title (no language recorded)"
 
 
 def test_pages_render_for_a_signed_in_viewer_without_forms(desk: Desk) -> None:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from osint.review import ReviewLog
+from osint.store import Store
 
 from .deskfixtures import (
     EDITOR,
@@ -99,6 +102,59 @@ def test_move_item_takes_one_item_into_another_story(desk: Desk) -> None:
     assert r.status_code == 400 and "not an item" in r.json()["error"]
 
 
+def _named_by(desk: Desk, edit_id: int) -> str:
+    """The URL a recorded edit names its development by (the desk resolves a place to it)."""
+    with Store.open(desk.settings.db) as store:
+        start, end = (date.fromisoformat(d) for d in PERIOD.split("_"))
+        edit = next(e for e in ReviewLog(store).edits(start, end) if e.id == edit_id)
+    url = getattr(edit.op, "url", None)
+    assert isinstance(url, str)
+    return url
+
+
+def test_a_rename_outlives_the_later_exclusion_of_its_headline_item(desk: Desk) -> None:
+    """The desk names a renamed development by its headline item; excluding that item
+    afterwards leaves the story's other items, and they keep the analyst's headline."""
+    doc = desk.report()
+    k, dev = next((k, d) for k, d in enumerate(doc["developments"]) if len(_members(doc)[d["story_id"]]) >= 2)
+    rename = _ok(desk, {"op": "rename_development", "development": k, "title": "Named by the analyst"})[0]
+    headline = _named_by(desk, rename)
+    assert headline in _members(doc)[dev["story_id"]]
+    _ok(desk, {"op": "exclude_item", "url": headline, "reason": "a copy of another outlet's report"})
+    after = desk.report()
+    renamed = [d for d in after["developments"] if d["title"] == "Named by the analyst"]
+    assert len(renamed) == 1, [d["title"] for d in after["developments"]]
+    remaining = set(_members(doc)[dev["story_id"]]) - {headline}
+    assert set(_members(after)[renamed[0]["story_id"]]) == remaining
+    assert headline not in _clusters(after)
+
+
+def test_a_renamed_story_merged_with_another_takes_the_latest_headline(desk: Desk) -> None:
+    """Merged, two developments are one, and the analyst's latest headline for either heads
+    it (the one renamed first was merged into the other); undoing that rename brings back
+    the one before."""
+    doc = desk.report()
+    a, b = doc["developments"][0], doc["developments"][1]
+    title = "Headline the analyst wrote"
+    (first,) = _ok(desk, {"op": "rename_development", "development": 0, "title": title})
+    moving, into = _members(doc)[a["story_id"]], _members(doc)[b["story_id"]]
+    _ok(desk, {"op": "merge_stories", "url": moving[0], "into": into[0]})
+    after = desk.report()
+    merged = [d for d in after["developments"] if d["title"] == title]
+    assert len(merged) == 1, [d["title"] for d in after["developments"]]
+    assert set(_members(after)[merged[0]["story_id"]]) == set(moving) | set(into)
+    assert not {a["title"], b["title"]} & {d["title"] for d in after["developments"]}
+    # a later rename of the other story's development renames the merged one
+    other = next(u for u in into if u != _named_by(desk, first))
+    (later,) = _ok(desk, {"op": "rename_development", "url": other, "title": "A later headline"})
+    titles = [d["title"] for d in desk.report()["developments"]]
+    assert "A later headline" in titles and title not in titles
+    r = desk.api("POST", f"/api/reports/{PERIOD}/undo", desk.editor_token, json={"edit": later})
+    assert r.status_code == 200, r.text
+    titles = [d["title"] for d in desk.report()["developments"]]
+    assert titles.count(title) == 1 and "A later headline" not in titles
+
+
 def test_set_bucket_makes_it_the_story_primary_bucket(desk: Desk) -> None:
     doc = desk.report()
     dev = next(d for d in doc["developments"] if d["buckets"])
@@ -139,6 +195,14 @@ def test_edited_wording_is_flagged_for_numbers_and_names_apart(desk: Desk) -> No
         r = _post(desk, op)
         assert r.status_code == 422 and r.json()["needs_confirmation"], r.text
         assert flagged in r.json()["why"], r.json()["why"]
+    # both at once: the analyst is told both, not only the first check it failed
+    both = {
+        "op": "edit_sentence",
+        "original": sentence,
+        "text": sentence.rstrip(".") + ", as 4,321 Atlanteans said.",
+    }
+    why = _post(desk, both).json()["why"]
+    assert "numbers not in its sources: 4321" in why and "names not in its sources: atlanteans" in why, why
     # wording the cited items support needs no confirmation, and keeps its citations
     shorter = sentence.split(",")[0].rstrip(".") + "."
     _ok(desk, {"op": "edit_sentence", "original": sentence, "text": shorter})

@@ -137,3 +137,87 @@ def test_a_development_named_by_an_item_since_excluded_is_still_found() -> None:
     assert top.title.text == "Renamed after its headline item left"
     assert 4 in top.item_ids and 1 in top.item_ids and 3 not in top.item_ids
     assert not [n for n in applied.notes if "no development" in n]
+
+
+def test_a_rename_survives_the_later_exclusion_of_its_headline_item() -> None:
+    """Renamed first, then its headline item excluded: the story that remains keeps the
+    analyst's headline (the edit names the development by the item that has since left)."""
+    edits = _edits(
+        RenameDevelopment(url=url(3), title="The analyst's headline"),  # item 3 leads the story {3, 4}
+        ExcludeItem(url=url(3), reason="a copy"),
+    )
+    applied = Applied()
+    kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+    draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+    renamed = [d for d in draft.developments if d.title.text == "The analyst's headline"]
+    assert [d.item_ids for d in renamed] == [[4]]
+    assert not applied.notes
+
+
+def test_a_renamed_story_merged_with_another_takes_the_latest_rename() -> None:
+    """Two developments merged are one: the analyst's latest headline for either of them
+    heads it, whichever way the merge went and whether it came before or after the renames."""
+    merges = (MergeStories(url=url(3), into=url(1)), MergeStories(url=url(1), into=url(3)))
+    for merge in merges:
+        for renamed_first in (True, False):
+            renames = (
+                RenameDevelopment(url=url(1), title="Headline of one"),
+                RenameDevelopment(url=url(3), title="Headline of three"),
+            )
+            edits = _edits(*renames, merge) if renamed_first else _edits(merge, *renames)
+            applied = Applied()
+            kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+            draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+            merged = _dev_holding(draft, 1)
+            assert sorted(merged.item_ids) == [1, 2, 3, 4] and merged is _dev_holding(draft, 3)
+            assert merged.title.text == "Headline of three", (merge, renamed_first)
+            assert len(draft.developments) == 3 and not applied.notes
+    # only one of them renamed: its headline heads the merged development, either way, and
+    # still when its headline item is excluded before the merge, after it, or after the rename
+    for merge in (MergeStories(url=url(4), into=url(1)), MergeStories(url=url(1), into=url(4))):
+        steps: list[Op] = [RenameDevelopment(url=url(3), title="Headline of three"), merge]
+        for place in (None, 0, 1, 2):
+            ops = (
+                list(steps)
+                if place is None
+                else [*steps[:place], ExcludeItem(url=url(3), reason="x"), *steps[place:]]
+            )
+            edits = _edits(*ops)
+            applied = Applied()
+            kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+            draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+            merged = _dev_holding(draft, 1)
+            assert sorted(merged.item_ids) == ([1, 2, 3, 4] if place is None else [1, 2, 4]), (merge, place)
+            assert merged.title.text == "Headline of three", (merge, place)
+            assert not applied.notes, applied.notes
+
+
+def _dev_holding(draft: Draft, n: int) -> Development:
+    return next(d for d in draft.developments if n in d.item_ids)
+
+
+def test_an_edit_stays_with_the_story_its_item_was_in_when_it_was_made() -> None:
+    """Renamed, then its headline item moved to another story: the headline stays with the
+    story it was written for; an edit made after the move names the item's new story."""
+
+    def developments(*ops: Op) -> tuple[list[tuple[list[int], str]], list[str]]:
+        edits, applied = _edits(*ops), Applied()
+        kept, stories = adjust_evidence(ITEMS, FIRST, edits, story_from, applied)
+        draft = adjust_draft(_draft(stories), kept, stories, edits, lambda s: None, applied)
+        return [(sorted(d.item_ids), d.title.text) for d in draft.developments], applied.notes
+
+    rename = RenameDevelopment(url=url(3), title="The analyst's headline")  # item 3 leads {3, 4}
+    away, back = MoveItem(url=url(3), to=url(7)), MoveItem(url=url(3), to=url(4))
+    devs, notes = developments(rename, away)
+    assert ([4], "The analyst's headline") in devs and not notes
+    devs, _ = developments(away, rename)
+    assert ([3, 7], "The analyst's headline") in devs
+    # moved away and back: the edit made in between meant the story the item was visiting
+    devs, _ = developments(away, RenameDevelopment(url=url(3), title="While it was away"), back)
+    assert ([7], "While it was away") in devs
+    # the story the edit was made for is gone (its one item moved out): the edit says so
+    devs, notes = developments(RenameDevelopment(url=url(7), title="Gone"), MoveItem(url=url(7), to=url(1)))
+    assert "Gone" not in [t for _, t in devs] and any("no development holds" in n for n in notes)
+    # pins keep to the same rule
+    devs, _ = developments(PinDevelopment(url=url(3), pinned=True), away)
+    assert devs[0][0] == [4]

@@ -152,7 +152,8 @@ def test_a_failed_block_is_recorded_as_failed_with_its_stats(tmp_path: Path) -> 
 
 
 class _Inventing:
-    """The extractive engine, plus a sentence with an invented figure and one citing no real item."""
+    """The extractive engine, plus a sentence with an invented figure, one with an invented
+    figure and name, and one citing no real item."""
 
     name = "inventing"
 
@@ -161,6 +162,7 @@ class _Inventing:
         some = next(iter(evidence.items))
         draft.executive += [
             Sentence(text="Exactly 98765 troops took part.", item_ids=[some]),
+            Sentence(text="Exactly 98765 troops of Atlantis took part.", item_ids=[some]),
             Sentence(text="Talks went well.", item_ids=[10**9]),
         ]
         return draft
@@ -174,21 +176,32 @@ def test_verification_drop_reasons_reach_the_stats_and_the_coverage_section(
         src.backup(dst)
     settings = Settings(feeds=demo_run.feeds, db=db)
     with RunContext(settings) as ctx:
-        plain = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13)).coverage
+        plain_report = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13))
         report = build_report(ctx, date(2026, 3, 6), date(2026, 3, 13), engine=_Inventing())
         stats = ctx.stats
-    cov = report.coverage
-    assert cov.sentences_dropped == plain.sentences_dropped + 2
-    assert cov.sentences_checked == plain.sentences_checked + 2
+    cov, plain = report.coverage, plain_report.coverage
+    assert cov.sentences_dropped == plain.sentences_dropped + 3, "one drop per sentence"
+    assert cov.sentences_checked == plain.sentences_checked + 3
     expected = dict(plain.dropped_by_reason)
-    for reason in ("numbers not in its sources", "cites no item of this period"):
-        expected[reason] = expected.get(reason, 0) + 1
-    assert cov.dropped_by_reason == expected
+    added = {
+        "numbers not in its sources": 2,
+        "names not in its sources": 1,
+        "cites no item of this period": 1,
+    }
+    for reason, n in added.items():
+        expected[reason] = expected.get(reason, 0) + n
+    assert cov.dropped_by_reason == expected, "every reason a dropped sentence failed"
     # The coverage section reads the run's one stats record (recounted per report, not summed).
     assert stats.count("verify/dropped") == cov.sentences_dropped
     assert stats.under("verify/dropped") == cov.dropped_by_reason
-    md = render(report, "md", settings.templates_dir, settings.zone()).decode()
-    assert "1: numbers not in its sources" in md
+    for fmt in ("md", "html"):
+        text = render(report, fmt, settings.templates_dir, settings.zone()).decode()
+        assert f"{cov.sentences_dropped} were dropped (" in text
+        assert f"{expected['numbers not in its sources']}: numbers not in its sources" in text
+        assert "a sentence that failed several checks is counted under each)" in text, fmt
+    plain_md = render(plain_report, "md", settings.templates_dir, settings.zone()).decode()
+    overlap = sum(plain.dropped_by_reason.values()) > plain.sentences_dropped
+    assert ("counted under each" in plain_md) == overlap, "said only when the counts overlap"
 
 
 def test_a_collect_run_records_its_stats_and_the_summary_reads_them(demo_run: DemoRun) -> None:

@@ -36,7 +36,7 @@ from osint.analyse.llm import (
     excerpt,
     parse_answer,
 )
-from osint.analyse.verify import Verifier
+from osint.analyse.verify import Verifier, why_unsupported
 from osint.errors import ConfigError
 from osint.jobs.context import RunContext
 from osint.jobs.report import build_report
@@ -925,3 +925,41 @@ def test_verification_catches_what_a_model_invents() -> None:
     for t, ids in dropped:
         assert v.check(Sentence(text=t, item_ids=ids)) is None, t
     assert v.stats.dropped == len(dropped)
+
+
+def test_a_sentence_is_dropped_once_for_every_check_it_fails() -> None:
+    """One drop per sentence, every reason counted: an analyst told only "numbers not in its
+    sources" could not tell the sentence also named people and a day its sources do not."""
+    text = "Mongolia and Japan held defense talks in Ulaanbaatar on March 9. The talks covered 12 projects."
+    item = Item(id=1, url="http://x/1", source="S", title="Talks", text=text, published=NOW, first_seen=NOW)
+    ev = _evidence(item)
+    v = Verifier(ev)
+    invented = Sentence(text="Mongolia and Russia held talks on March 10 about 13 projects.", item_ids=[1])
+    assert v.check(invented) is None
+    assert v.stats.dropped == 1 and len(v.stats.reasons) == 1
+    assert v.stats.by_reason == {
+        "numbers not in its sources": 1,
+        "dates not in its sources": 1,
+        "names not in its sources": 1,
+    }
+    why = "numbers not in its sources: 13; dates not in its sources: 03-10; names not in its sources: russia"
+    assert v.last_reason == why and v.stats.reasons[0].startswith(why + ": ")
+    assert why_unsupported(invented, ev) == why  # what the desk shows beside an edit
+    # a stray citation beside a real one: both said, the content checked against the real one
+    stray = Sentence(text="The talks covered 13 projects, see <b>this</b>.", item_ids=[1, 99])
+    assert why_unsupported(stray, ev) == (
+        "cites no item of this period: [99]; carries a link or markup; numbers not in its sources: 13"
+    )
+    # citing nothing, a sentence has no sources to hold its content against: that alone is said
+    assert (
+        why_unsupported(invented.model_copy(update={"item_ids": []}), ev)
+        == "cites no item of this period: none"
+    )
+    # a written judgement in a fact, with a number: both
+    judged = Sentence(text="The talks will likely cover 13 projects.", item_ids=[1], author=AUTHOR)
+    assert v.check(judged) is None
+    assert v.stats.dropped == 2
+    assert v.stats.by_reason["numbers not in its sources"] == 2
+    assert v.stats.by_reason["a judgement ('likely') written as a fact"] == 1
+    assert v.check(Sentence(text="The talks covered 12 projects.", item_ids=[1])) is not None
+    assert v.stats.checked == 3 and v.stats.dropped == 2 and v.last_reason is None

@@ -19,6 +19,7 @@ from osint.text import (
     clean_text,
     content_words,
     dot,
+    fold_space,
     has_controls,
     strip_controls,
     tfidf,
@@ -129,6 +130,16 @@ def test_clean_text() -> None:
     # Text is text: what looks like a tag or an entity in it is kept, not decoded again.
     assert clean_text("<b>{{7*7}}</b> &amp; more", 100) == "<b>{{7*7}}</b> &amp; more"
     assert clean_text("plain text that is long", 10) == "plain text"
+
+
+def test_fold_space_folds_every_kind_of_whitespace() -> None:
+    """One space between words and none at the ends, whatever the whitespace: a no-break
+    space, an ideographic space, a line separator, the ASCII separators str.split knows."""
+    assert fold_space("  Talks\t resume\n\n on\u00a0the\u3000border\u2028 ") == "Talks resume on the border"
+    assert fold_space("") == "" and fold_space(" \n\t ") == ""
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    assert fold_space(f"a{spaces}b{spaces}") == "a b", "the same characters as str.split()"
+    assert fold_space("zero\u200bwidth") == "zero\u200bwidth", "not whitespace: left to strip_controls"
 
 
 def test_urls_and_hashes() -> None:

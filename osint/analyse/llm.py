@@ -76,6 +76,7 @@ from ..models import (
 )
 from ..settings import Settings
 from ..terms import TermMatcher
+from ..text import fold_space
 from .extractive import MAX_DEVELOPMENTS, NO_REPORTING, ExtractiveEngine
 from .sentences import quotable_sentences
 from .untrusted import neutralise_fences, split_withheld, strip_hidden, words
@@ -249,7 +250,7 @@ def excerpt(item: Item, chars: int = EXCERPT_CHARS) -> Excerpt:
         size += len(sentence) + 1
         if len(chosen) >= EXCERPT_SENTENCES:
             break
-    body = " ".join(chosen) if chosen else _truncate(" ".join(clean_text.split()), chars)
+    body = " ".join(chosen) if chosen else _truncate(fold_space(clean_text), chars)
     fenced = "\n".join(
         [
             f"<<<ITEM {item.id}",
@@ -263,7 +264,7 @@ def excerpt(item: Item, chars: int = EXCERPT_CHARS) -> Excerpt:
 
 
 def _field(value: str) -> str:
-    return neutralise_fences(" ".join(strip_hidden(value).split()))
+    return neutralise_fences(fold_space(strip_hidden(value)))
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -381,7 +382,7 @@ def clean_text(text: str) -> tuple[str, list[int]]:
         return ""
 
     text = _INLINE_CITE.sub(take, text)
-    text = _BULLET.sub("", " ".join(text.split()))
+    text = _BULLET.sub("", fold_space(text))
     text = re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
     return text, ids
 
@@ -1042,8 +1043,8 @@ class LLMEngine:
         """
         if self._probe.check(sentence) is not None:
             return sentence
-        why = self._probe.stats.reasons[-1]
-        if not why.startswith(RECITABLE) or not set(sentence.item_ids) <= set(self._ev.items):
+        mendable = all(why in RECITABLE for why, _ in self._probe.last_failures)
+        if not mendable or not set(sentence.item_ids) <= set(self._ev.items):
             return sentence  # an invented citation, a link, an echoed injection: never moved
         own = {w for w in words(sentence.text) if len(w) > 3}
         tried = [[i] for i in part.item_ids]
@@ -1067,7 +1068,7 @@ class LLMEngine:
         out: list[Sentence] = []
         for s in answer:
             text, inline = clean_text(s.text)
-            copied = shown.get(" ".join(s.text.split())) or shown.get(text)
+            copied = shown.get(fold_space(s.text)) or shown.get(text)
             if copied is not None and set(s.citations) | set(inline) <= set(part.item_ids):
                 if copied not in out:
                     out.append(copied)

@@ -4,7 +4,9 @@ A sentence survives only if it cites at least one item of this period and no oth
 and every number (in digits or words), day of a month and proper name in it appears in
 the text of the items it cites. This is what lets an analyst trust a line without
 re-reading every source: an engine that invents a figure, a date, a name or a citation
-loses the sentence, and the report says how many it lost.
+loses the sentence, and the report says how many it lost and why. Every check is made
+on a sentence that fails one, so each reason it fails is counted: the counts by reason
+may add up to more than the sentences lost.
 
 Facts and judgements never share a sentence (SPEC §4). An assessment
 (``kind == "assessment"``) must carry an estimative word in the ICD 203 sense (almost no
@@ -65,9 +67,12 @@ class VerifyStats:
     checked: int = 0
     dropped: int = 0
     reasons: list[str] = field(default_factory=list)
-    """Each dropped sentence: why, the detail and the start of the sentence (logged by the report job)."""
+    """Each dropped sentence, once: every reason with its detail ("; " between them), then the
+    start of the sentence (logged by the report job)."""
     by_reason: dict[str, int] = field(default_factory=dict)
-    """Dropped sentences counted by reason (the report's coverage section shows them)."""
+    """Dropped sentences counted under each reason they failed (the report's coverage section
+    shows them): a sentence failing two checks counts under both, so these may sum to more
+    than ``dropped``."""
 
 
 def _digits(text: str) -> set[str]:
@@ -104,6 +109,20 @@ def _days(text: str) -> set[tuple[int, int]]:
             month = MONTHS[m.group("m1") or m.group("m2")]
             out.add((month, int(m.group("d1") or m.group("d2"))))
     return out
+
+
+def _without_days(text: str, days: set[tuple[int, int]]) -> str:
+    """``text`` without the month and day of each of ``days`` it names (an ISO date keeps its
+    year): a day its sources lack is reported as a date, not once more as a number."""
+
+    def cut(m: re.Match[str]) -> str:
+        if m.group("m3"):
+            day, year = (int(m.group("m3")), int(m.group("d3"))), m.group(0)[:4]
+        else:
+            day, year = (MONTHS[m.group("m1") or m.group("m2")], int(m.group("d1") or m.group("d2"))), ""
+        return (year or " ") if day in days else m.group(0)
+
+    return _DAY_MONTH.sub(cut, text) if days else text
 
 
 def _entities(ev: Evidence) -> frozenset[str]:
@@ -163,8 +182,8 @@ class Verifier:
         )
         self._computed: dict[str, Sentence] | None = None
         self.stats = VerifyStats()
-        self.last_reason: str | None = None
-        """Why the last sentence checked was dropped."""
+        self.last_failures: list[tuple[str, str]] = []
+        """Every check the last sentence checked failed, as (reason, detail)."""
 
     def _words_of(self, item_id: int) -> frozenset[str]:
         if item_id not in self._source_words:
@@ -177,24 +196,46 @@ class Verifier:
         return self._source_words[item_id]
 
     def check(self, sentence: Sentence) -> Sentence | None:
+        """The sentence citing only this period's items, or None when it fails a check.
+
+        Every check is made, not only up to the first that fails: a sentence with a
+        figure and a name its sources lack is dropped once, for both reasons, so the
+        analyst reading why sees all that was wrong with it.
+        """
         self.stats.checked += 1
         ids = [i for i in dict.fromkeys(sentence.item_ids) if i in self._ev.items]
+        failures = self._failures(sentence, ids)
+        self.last_failures = failures
+        if failures:
+            self._drop(sentence, failures)
+            return None
+        return sentence.model_copy(update={"item_ids": ids})
+
+    def _failures(self, sentence: Sentence, ids: list[int]) -> list[tuple[str, str]]:
+        """Every check ``sentence`` fails, as (reason, detail), in the order they are made."""
+        out: list[tuple[str, str]] = []
         unknown = [i for i in sentence.item_ids if i not in self._ev.items]
         if unknown or not ids:
-            return self._drop(sentence, "cites no item of this period", f"{unknown or 'none'}")
+            out.append(("cites no item of this period", f"{unknown or 'none'}"))
         if has_link_or_markup(sentence.text):
-            return self._drop(sentence, "carries a link or markup")
+            out.append(("carries a link or markup", ""))
         if instruction_like(sentence.text):
-            return self._drop(sentence, "reads like an instruction to a model")
+            out.append(("reads like an instruction to a model", ""))
         if sentence.kind == "computed":
-            return self._check_computed(sentence, ids)
+            return out + (self._computed_failures(sentence, ids) if ids else [])
         estimative = ESTIMATIVE.search(sentence.text)
         if sentence.kind == "assessment" and not sentence.author:
-            return self._drop(sentence, "an assessment without its author")
+            out.append(("an assessment without its author", ""))
         if sentence.kind == "assessment" and estimative is None:
-            return self._drop(sentence, "an assessment without an estimative word")
+            out.append(("an assessment without an estimative word", ""))
         if sentence.kind == "fact" and sentence.author and estimative is not None:
-            return self._drop(sentence, f"a judgement ({estimative.group(0)!r}) written as a fact")
+            out.append((f"a judgement ({estimative.group(0)!r}) written as a fact", ""))
+        return out + (self._source_failures(sentence, ids) if ids else [])
+
+    def _source_failures(self, sentence: Sentence, ids: list[int]) -> list[tuple[str, str]]:
+        """What of ``sentence`` the items it cites do not hold: numbers, days, names, and
+        words those items hold only in instruction-like passages."""
+        out: list[tuple[str, str]] = []
         source_words: set[str] = set()
         digits: set[str] = set()
         days: set[tuple[int, int]] = set()
@@ -207,9 +248,11 @@ class Verifier:
         own_words = words(sentence.text)
         echoed = sorted((own_words & withheld) - source_words)
         if echoed:
-            return self._drop(sentence, "repeats instruction-like text of its sources", ", ".join(echoed[:5]))
+            out.append(("repeats instruction-like text of its sources", ", ".join(echoed[:5])))
+        missing_days = sorted(_days(sentence.text) - days)
+        counted = _without_days(sentence.text, set(missing_days))  # a wrong day is a date, not a number
         missing_numbers = sorted(
-            n for n in _digits(sentence.text) - digits if _DIGIT_WORDS.get(n) not in source_words
+            n for n in _digits(counted) - digits if _DIGIT_WORDS.get(n) not in source_words
         )
         missing_numbers += sorted(
             w
@@ -217,38 +260,40 @@ class Verifier:
             if w not in source_words and _NUMBER_WORDS[w] not in digits
         )
         if missing_numbers:
-            return self._drop(sentence, "numbers not in its sources", ", ".join(missing_numbers))
-        missing_days = sorted(_days(sentence.text) - days)
+            out.append(("numbers not in its sources", ", ".join(missing_numbers)))
         if missing_days:
-            shown = ", ".join(f"{m:02d}-{d:02d}" for m, d in missing_days)
-            return self._drop(sentence, "dates not in its sources", shown)
+            out.append(("dates not in its sources", ", ".join(f"{m:02d}-{d:02d}" for m, d in missing_days)))
         named = _names(sentence.text, self._entities) - self._region
         missing_names = sorted(n for n in named if n not in source_words)
         if missing_names:
-            return self._drop(sentence, "names not in its sources", ", ".join(missing_names[:5]))
-        return sentence.model_copy(update={"item_ids": ids})
+            out.append(("names not in its sources", ", ".join(missing_names[:5])))
+        return out
 
-    def _check_computed(self, sentence: Sentence, ids: list[int]) -> Sentence | None:
+    def _computed_failures(self, sentence: Sentence, ids: list[int]) -> list[tuple[str, str]]:
         """A computed statement stands only if computing the statements again from the same
         evidence gives it word for word, citing no item that computation did not."""
         if self._computed is None:
             self._computed = {s.text: s for s in computed_statements(self._ev)}
         expected = self._computed.get(sentence.text)
         if expected is None:
-            return self._drop(sentence, "a computed statement the store does not bear out")
+            return [("a computed statement the store does not bear out", "")]
         stray = [i for i in ids if i not in expected.item_ids]
         if stray:
-            why = "a computed statement citing items it was not computed from"
-            return self._drop(sentence, why, f"{stray}")
-        return sentence.model_copy(update={"item_ids": ids})
+            return [("a computed statement citing items it was not computed from", f"{stray}")]
+        return []
 
-    def _drop(self, sentence: Sentence, why: str, detail: str = "") -> Sentence | None:
+    def _drop(self, sentence: Sentence, failures: list[tuple[str, str]]) -> None:
+        """Count one dropped sentence, and each reason it was dropped for."""
         self.stats.dropped += 1
-        self.stats.by_reason[why] = self.stats.by_reason.get(why, 0) + 1
-        shown = f"{why}: {detail}" if detail else why
-        self.last_reason = shown
-        self.stats.reasons.append(f"{shown}: {sentence.text[:120]!r}")
-        return None
+        for why, _ in failures:
+            self.stats.by_reason[why] = self.stats.by_reason.get(why, 0) + 1
+        self.stats.reasons.append(f"{self.last_reason}: {sentence.text[:120]!r}")
+
+    @property
+    def last_reason(self) -> str | None:
+        """Why the last sentence checked was dropped: every reason, with its detail."""
+        shown = [f"{why}: {detail}" if detail else why for why, detail in self.last_failures]
+        return "; ".join(shown) or None
 
     def keep(self, sentences: list[Sentence]) -> list[Sentence]:
         return [s for s in (self.check(x) for x in sentences) if s is not None]
