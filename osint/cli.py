@@ -175,7 +175,10 @@ def _print_collection(results: list[SourceResult], stats: Stats) -> None:
 def _print_checks(stats: Stats) -> None:
     """What verification did to the report's draft (stderr: stdout lists the paths written)."""
     dropped = stats.count("verify/dropped")
-    why = ", ".join(f"{n} {reason}" for reason, n in stats.under("verify/dropped").items())
+    reasons = stats.under("verify/dropped")
+    why = ", ".join(f"{n} {reason}" for reason, n in reasons.items())
+    if sum(n for n in reasons.values() if isinstance(n, int)) > dropped:
+        why += "; a sentence that failed several checks is counted under each"
     err.print(
         f"{stats.count('verify/checked')} sentence(s) checked against their sources, {dropped} dropped"
         + (f" ({why})" if why else "")
