@@ -205,7 +205,9 @@ def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) 
     """Sign in, rename a development, exclude an item, add an assessment and approve: keys only."""
     page, dialogs = _page(browser)
     page.goto(f"{live_desk.url}/login?next=/reports/{WEEK}")
-    page.keyboard.type(EDITOR)  # the name field has the focus
+    # the name field takes the focus itself (autofocus): typing before it has would lose keys
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
+    page.keyboard.type(EDITOR)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
