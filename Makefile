@@ -54,7 +54,7 @@ test: setup ## Lint, type-check and run the test suite
 
 lint: setup ## ruff and mypy only
 	$(BIN)/ruff check osint tests bench
-	$(BIN)/ruff format --check osint tests bench || true
+	$(BIN)/ruff format --check osint tests bench
 	$(BIN)/mypy
 
 eval: setup ## Relevance, bucket and story-clustering figures on the labelled set, against the pinned baseline

@@ -62,7 +62,9 @@ def run(items: int, seed: int, repeat: int) -> dict[str, Any]:
     period = f"{first.isoformat()}_{last.isoformat()}"
     with tempfile.TemporaryDirectory(prefix="osint-bench-desk-") as tmp:
         db, feeds = Path(tmp) / "bench.db", Path(tmp) / "feeds.yaml"
-        fill_store(db, feeds, synthetic_pieces(items, seed, datetime.combine(first, datetime.min.time(), zone), 7))
+        fill_store(
+            db, feeds, synthetic_pieces(items, seed, datetime.combine(first, datetime.min.time(), zone), 7)
+        )
         settings = Settings(db=db, feeds=feeds, timezone=REPORT_ZONE, out=Path(tmp) / "reports")
         with RunContext(settings) as ctx:
             build_report(ctx, first, last)  # classifies and stores the decisions, as a collect does
@@ -123,7 +125,9 @@ def run(items: int, seed: int, repeat: int) -> dict[str, Any]:
         "exclude_s": statistics.median(excludes),
         "page_after_exclude_s": statistics.median(after_exclude),
         "rename_round_trip_s": statistics.median(r + p for r, p in zip(renames, after_rename, strict=True)),
-        "exclude_round_trip_s": statistics.median(e + p for e, p in zip(excludes, after_exclude, strict=True)),
+        "exclude_round_trip_s": statistics.median(
+            e + p for e, p in zip(excludes, after_exclude, strict=True)
+        ),
         "cpu_warm_page_s": statistics.median(cpu_warm),
         "cpu_rename_round_trip_s": statistics.median(cpu_rename),
         "cpu_exclude_round_trip_s": statistics.median(cpu_exclude),

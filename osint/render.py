@@ -20,6 +20,8 @@ from .models import BUCKETS, Report
 from .templating import BUCKET_LABELS, environment
 
 FORMATS = ("html", "pdf", "md", "json")
+
+
 def _context(report: Report, zone: ZoneInfo) -> dict[str, Any]:
     groups: dict[str, list[Any]] = {b: [] for b in BUCKETS}
     groups["other"] = []

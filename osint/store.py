@@ -198,6 +198,7 @@ def _migrations_table(db: sqlite3.Connection) -> None:
     Stores written before names were the key have ``migrations(version, name,
     applied_at)``; their names are kept and the position column is dropped.
     """
+
     def columns() -> list[str]:
         return [r[1] for r in db.execute("PRAGMA table_info(migrations)")]
 

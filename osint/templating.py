@@ -59,10 +59,12 @@ def cite_html(sentence: Sentence) -> Markup:
         if sentence.language
         else ""
     )
-    cited = Markup('{text}{language} <span class="cites">[{refs}]</span>').format(
-        text=escape(sentence.text), language=language, refs=Markup(", ").join(parts)
-    ) if parts else Markup("{text}{language}").format(
-        text=escape(sentence.text), language=language
+    cited = (
+        Markup('{text}{language} <span class="cites">[{refs}]</span>').format(
+            text=escape(sentence.text), language=language, refs=Markup(", ").join(parts)
+        )
+        if parts
+        else Markup("{text}{language}").format(text=escape(sentence.text), language=language)
     )  # an analyst's uncited paragraph: no empty brackets
     if not sentence.label:
         return cited

@@ -444,7 +444,11 @@ def test_api_answers_have_the_documented_shapes(desk: Desk) -> None:
     assert set(entry) == {
         "desk", "period", "status", "approved_by", "approved_at", "changes", "items", "files", "url", "page"
     }  # fmt: skip
-    assert entry["desk"] is None and entry["url"] == f"/api/reports/{PERIOD}" and entry["page"] == f"/reports/{PERIOD}"
+    assert (
+        entry["desk"] is None
+        and entry["url"] == f"/api/reports/{PERIOD}"
+        and entry["page"] == f"/reports/{PERIOD}"
+    )
     doc = desk.report()
     assert {"schema_version", "period", "developments", "items", "annex", "review", "desk"} <= set(doc)
     assert set(doc["review"]) == {"status", "approved_by", "approved_at", "changes"}  # type: ignore[arg-type]

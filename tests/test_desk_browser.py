@@ -159,7 +159,10 @@ def test_review_and_approve_in_the_browser(live_desk: LiveDesk, browser: Any) ->
     assert page.inner_text("#dev-0 h3").startswith("1. Talks in the capital, as the analyst reads them")
     # add an assessment to the executive summary
     page.click("#executive-summary details.add > summary")
-    page.fill("#executive-summary details.add textarea[name=text]", "The week was calmer than the headlines suggest.")
+    page.fill(
+        "#executive-summary details.add textarea[name=text]",
+        "The week was calmer than the headlines suggest.",
+    )
     page.click("#executive-summary form:has(input[value=add_assessment]) button")
     assert f"Assessment ({EDITOR}): The week was calmer" in page.inner_text("#executive-summary")
     # approve
@@ -175,12 +178,16 @@ def test_review_and_approve_in_the_browser(live_desk: LiveDesk, browser: Any) ->
     by_id = {}
     with Store.open(live_desk.settings.db) as store:
         for item_id in (into, moved, victim):
-            by_id[item_id] = store.db.execute("SELECT url, title FROM items WHERE id = ?", (int(str(item_id)),)).fetchone()
+            by_id[item_id] = store.db.execute(
+                "SELECT url, title FROM items WHERE id = ?", (int(str(item_id)),)
+            ).fetchone()
     clusters = {i["url"]: i["cluster"] for i in doc["items"]}
     assert clusters[by_id[into][0]] == clusters[by_id[moved][0]]
     assert by_id[victim][0] not in clusters and by_id[victim][0] not in {a["url"] for a in doc["annex"]}
     added = [s for s in doc["executive_summary_sentences"] if s["kind"] == "assessment"]
-    assert [(s["text"], s["author"]) for s in added] == [("The week was calmer than the headlines suggest.", EDITOR)]
+    assert [(s["text"], s["author"]) for s in added] == [
+        ("The week was calmer than the headlines suggest.", EDITOR)
+    ]
     # The PDF may hyphenate a word at a line's end ("sug\u2010 gest"): read it joined.
     pdf = " ".join(_pdf_text(out / f"{STEM}.pdf").split()).replace("\u2010 ", "")
     assert "Talks in the capital, as the analyst reads them" in pdf
@@ -252,7 +259,14 @@ def test_keyboard_alone_reviews_and_approves(live_desk: LiveDesk, browser: Any) 
     assert doc["developments"][0]["title"] == "Renamed with the keyboard"
 
 
-PAGES = ("/login", "/", f"/reports/{WEEK}", "/sources", "/audit", "/reports/2026-03-09_not-a-day")  # the last: the error page
+PAGES = (
+    "/login",
+    "/",
+    f"/reports/{WEEK}",
+    "/sources",
+    "/audit",
+    "/reports/2026-03-09_not-a-day",
+)  # the last: the error page
 
 
 def test_hostile_title_fires_no_dialog_and_every_page_is_looked_at(live_desk: LiveDesk, browser: Any) -> None:
@@ -270,7 +284,9 @@ def test_hostile_title_fires_no_dialog_and_every_page_is_looked_at(live_desk: Li
                 assert overflow <= 0, f"{path} is wider than {width} px"
                 if shots is not None:
                     shots.mkdir(parents=True, exist_ok=True)
-                    name = (path.strip("/").replace("/", "_") or "periods") + f"-{width}{'' if javascript else '-nojs'}.png"
+                    name = (
+                        path.strip("/").replace("/", "_") or "periods"
+                    ) + f"-{width}{'' if javascript else '-nojs'}.png"
                     page.screenshot(path=str(shots / name), full_page=path != f"/reports/{WEEK}")
             assert dialogs == [], dialogs
             page.context.close()

@@ -66,14 +66,18 @@ def test_run_with_review_required_tells_the_reviewers_and_sends_nothing(
     assert body is not None and link in body.get_content()
 
 
-def test_run_with_review_required_says_so_without_mail(cli_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_with_review_required_says_so_without_mail(
+    cli_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OSINT_REVIEW", "required")
     code, output = invoke("run", "--week-of", WEEK_OF)
     assert code == 0, output
     assert f"/reports/{WEEK}" in output and "awaiting an editor's approval" in output
 
 
-def test_send_refuses_an_unapproved_report(cli_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_send_refuses_an_unapproved_report(
+    cli_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, output = invoke("report", "--from", "2026-03-09", "--to", "2026-03-15", "--format", "json,md,pdf")
     assert code == 0, output
     handler = Handler()
@@ -106,9 +110,10 @@ def test_the_scheduled_job_with_review_required_asks_the_reviewers_and_sends_not
 def test_the_desk_drafts_and_approves_with_the_llm_engine(desk_world: DeskWorld, tmp_path: Path) -> None:
     """``OSINT_ENGINE=llm``: the desk's drafts are the model's (a loopback stub server), redrawn
     after an edit to the evidence, and approval writes the model's report."""
-    with serve_llm() as llm, make_desk(
-        desk_world, tmp_path, engine="llm", llm_base_url=llm.url, llm_model="stub-model"
-    ) as desk:
+    with (
+        serve_llm() as llm,
+        make_desk(desk_world, tmp_path, engine="llm", llm_base_url=llm.url, llm_model="stub-model") as desk,
+    ):
         doc = desk.report()
         assert doc["engine"] == "llm" and doc["model"] == "stub-model"
         assert "development" in llm.tasks()
@@ -152,10 +157,17 @@ def test_approval_sends_and_the_run_then_rebuilds_the_same_report(
     desk, handler = mail_desk
     doc = desk.api("GET", f"/api/reports/{WEEK}", desk.editor_token).json()  # type: ignore[attr-defined]
     edits = [
-        {"op": "exclude_item", "url": doc["annex"][0]["url"], "reason": "duplicate of another outlet's story"},
+        {
+            "op": "exclude_item",
+            "url": doc["annex"][0]["url"],
+            "reason": "duplicate of another outlet's story",
+        },
         {"op": "add_assessment", "section": "outlook", "text": "Expect the talks to continue next month."},
     ]
-    assert desk.api("POST", f"/api/reports/{WEEK}/edits", desk.editor_token, json={"edits": edits}).status_code == 200  # type: ignore[attr-defined]
+    assert (
+        desk.api("POST", f"/api/reports/{WEEK}/edits", desk.editor_token, json={"edits": edits}).status_code
+        == 200
+    )  # type: ignore[attr-defined]
     r = desk.api("POST", f"/api/reports/{WEEK}/approve", desk.editor_token)
     body = r.json()  # type: ignore[attr-defined]
     assert r.status_code == 200 and body["emailed"] == [READER], body  # type: ignore[attr-defined]

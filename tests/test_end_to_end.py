@@ -98,8 +98,16 @@ def test_demo_covers_the_seed_developments(demo_run: DemoRun) -> None:
     """Each development of seed 001 that the corpus holds is a Key Development of its own."""
     data = json.loads(demo_run.report_file("json").read_text())
     titles = [d["title"].lower() for d in data["developments"]]
-    for topic in ("khaan quest", "cyberattacks", "middle east", "altanbulag", "51.9", "eu delegation",
-                  "water compact", "general staff"):
+    for topic in (
+        "khaan quest",
+        "cyberattacks",
+        "middle east",
+        "altanbulag",
+        "51.9",
+        "eu delegation",
+        "water compact",
+        "general staff",
+    ):
         assert sum(topic in t for t in titles) == 1, (topic, titles)
     irrelevant = [i for i in data["items"] if "kazakhstan" in i["title"].lower()]
     assert not irrelevant, "items about other countries must not be reported as relevant"
@@ -156,8 +164,12 @@ def test_collect_classifies_and_reports_reuse_the_decisions(
     db = sqlite3.connect(demo_run.db)
     assert db.execute("SELECT COUNT(*) FROM items WHERE classified_with IS NULL").fetchone() == (0,)
     # Items outside any reported period were classified too: collect did it, not the report.
-    assert db.execute("SELECT COUNT(*) FROM items WHERE published > '2026-03-20' AND relevant IS NOT NULL"
-                      ).fetchone()[0] >= 1
+    assert (
+        db.execute(
+            "SELECT COUNT(*) FROM items WHERE published > '2026-03-20' AND relevant IS NOT NULL"
+        ).fetchone()[0]
+        >= 1
+    )
 
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("classified again although the profile did not change")
@@ -173,7 +185,9 @@ def _feeds_file(path: Path, demo_feeds: Path, grades: dict[str, str], drop: tupl
     """The demo's live feeds file with other grades, some sources left out."""
     data = yaml.safe_load(demo_feeds.read_text(encoding="utf-8"))
     data["sources"] = [
-        {**s, "reliability": grades.get(s["name"], s["reliability"])} for s in data["sources"] if s["name"] not in drop
+        {**s, "reliability": grades.get(s["name"], s["reliability"])}
+        for s in data["sources"]
+        if s["name"] not in drop
     ]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -214,7 +228,9 @@ def test_a_report_is_a_function_of_its_store_whatever_feeds_file_is_given(
     assert {a["source"] for a in default["annex"]} <= set(GRADES) and "F" not in {g for _, g in graded}
 
     # A source removed from the feeds file is listed as removed, its items keep their grade.
-    fewer = _feeds_file(tmp_path / "fewer.yaml", demo_run.feeds, {"Montsame (English)": "A"}, drop=("The UB Post",))
+    fewer = _feeds_file(
+        tmp_path / "fewer.yaml", demo_run.feeds, {"Montsame (English)": "A"}, drop=("The UB Post",)
+    )
     code, output = invoke("collect", "--feeds", str(fewer), "--db", str(db))
     assert code == 0, output
     after, _ = _report_json(db, tmp_path / "c", "--feeds", str(fewer))

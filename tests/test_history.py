@@ -32,8 +32,15 @@ DZUD = (
 
 def item(i: int, title: str, text: str, day: int, source: str) -> Item:
     when = datetime(2026, 3, day, 8, tzinfo=UTC)
-    return Item(id=i, url=f"https://x.example/{i}", source=source, title=title, text=text,
-                published=when, first_seen=when)
+    return Item(
+        id=i,
+        url=f"https://x.example/{i}",
+        source=source,
+        title=title,
+        text=text,
+        published=when,
+        first_seen=when,
+    )
 
 
 def test_new_continuing_and_escalating() -> None:
@@ -42,9 +49,15 @@ def test_new_continuing_and_escalating() -> None:
         item(2, "Pipeline talks resume on Power of Siberia 2", PIPELINE, 3, "Montsame"),
     ]
     now = [
-        item(11, "Khaan Quest exercise preparations continue", KHAAN + " Planners met again.", 10, "Montsame"),
-        item(12, "Power of Siberia 2 pipeline talks move ahead", PIPELINE + " Talks moved on.", 10, "UB Post"),
-        item(13, "Pipeline route across the steppe debated", PIPELINE + " A new route was shown.", 10, "Wire"),
+        item(
+            11, "Khaan Quest exercise preparations continue", KHAAN + " Planners met again.", 10, "Montsame"
+        ),
+        item(
+            12, "Power of Siberia 2 pipeline talks move ahead", PIPELINE + " Talks moved on.", 10, "UB Post"
+        ),
+        item(
+            13, "Pipeline route across the steppe debated", PIPELINE + " A new route was shown.", 10, "Wire"
+        ),
         item(14, "Dzud threatens herds in the west", DZUD, 11, "Montsame"),
     ]
     stories = link_history(build_stories(now), {i.id: i for i in now}, before)

@@ -64,7 +64,9 @@ def hostile_report(tmp_path: Path) -> Report:
         ],
         sections=Sections(
             geopolitical_blocks=[SectionBlock(heading="China", sentences=[s])],
-            military_blocks=[SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")],
+            military_blocks=[
+                SectionBlock(heading="Defense", sentences=[], empty_note="No reporting this period.")
+            ],
             outlook=Outlook(indicators=[f"term {EVIL}"]),
         ),
         annex=[

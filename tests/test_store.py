@@ -101,7 +101,10 @@ def test_db_status_lists_migrations_and_changes_nothing(tmp_path: Path) -> None:
     code, output = invoke("db", "status", "--db", str(fresh))
     assert code == 0, output
     assert f"0 applied, {len(MIGRATIONS)} pending." in output
-    assert sqlite3.connect(fresh).execute("SELECT name FROM sqlite_master WHERE name = 'items'").fetchone() is None
+    assert (
+        sqlite3.connect(fresh).execute("SELECT name FROM sqlite_master WHERE name = 'items'").fetchone()
+        is None
+    )
 
 
 def test_db_status_names_a_migration_of_a_newer_release(tmp_path: Path) -> None:
@@ -130,14 +133,19 @@ def test_items_keep_the_configuration_they_were_collected_under(tmp_path: Path) 
         return {i.title: (i.source_recorded, i.reliability, i.source_country) for i in items}
 
     db = release_1_copy(tmp_path)
-    montsame = SourceConfig(name="Montsame (English)", url="https://montsame.mn/en/rss", reliability="B", country="MN")
+    montsame = SourceConfig(
+        name="Montsame (English)", url="https://montsame.mn/en/rss", reliability="B", country="MN"
+    )
     with Store.open(db) as store:
         # Stored before configurations were recorded: nothing known until a collect says.
         assert {recorded for recorded, _, _ in everything(store).values()} == {False}
         store.sync_sources([montsame])  # the first collect after the upgrade
         assert set(everything(store).values()) == {(True, "B", "MN")}
         states = store.source_states()
-        assert (states["Montsame (English)"].configured, states["Montsame (English)"].reliability) == (True, "B")
+        assert (states["Montsame (English)"].configured, states["Montsame (English)"].reliability) == (
+            True,
+            "B",
+        )
         assert not states["Example Wire"].configured  # no longer in the feeds file, history kept
         # Regraded: what was stored keeps B, what comes next is A.
         store.sync_sources([montsame.model_copy(update={"reliability": "A"})])
