@@ -9,6 +9,8 @@ import http.server
 import ssl
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -392,41 +394,34 @@ def test_a_large_unread_body_is_not_drained(srv: HostileServer) -> None:
     assert srv.connections == 2
 
 
-def test_tls_is_always_verified() -> None:
-    """A server with a certificate from an unknown CA is refused, never silently trusted."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
+@contextmanager
+def _untrusted_https() -> Iterator[str]:
+    """An https server on 127.0.0.1 whose certificate comes from a CA nobody trusts; its URL."""
+    cert = trustme.CA().issue_cert("127.0.0.1")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(ctx)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with pytest.raises(FetchError, match=r"(?i)certificate"):
-            fetch(
-                f"https://127.0.0.1:{server.server_address[1]}/",
-                limits=FetchLimits(politeness_delay=0, retries=0),
-            )
+        yield f"https://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_tls_is_always_verified() -> None:
+    """A server with a certificate from an unknown CA is refused, never silently trusted."""
+    with _untrusted_https() as url, pytest.raises(FetchError, match=r"(?i)certificate"):
+        fetch(url, limits=FetchLimits(politeness_delay=0, retries=0))
 
 
 def test_the_tls_context_is_built_once_and_only_for_https(srv: HostileServer) -> None:
     """Loading the CA bundle costs 15-20 ms: a Fetcher that fetches only http never does,
     one that makes several https connections does it once."""
     srv.static("/x", b"plain")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    cert.configure_cert(ctx)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    https = f"https://127.0.0.1:{server.server_address[1]}/"
 
-    async def go() -> list[ssl.SSLContext | None]:
+    async def go(https: str) -> list[ssl.SSLContext | None]:
         seen = []
         async with Fetcher(LOOPBACK, FetchLimits(politeness_delay=0, retries=0)) as f:
             assert (await f.fetch(srv.url("/x"))).body == b"plain"
@@ -437,11 +432,8 @@ def test_the_tls_context_is_built_once_and_only_for_https(srv: HostileServer) ->
                 seen.append(f._tls._context)
         return seen
 
-    try:
-        plain, first, second = asyncio.run(go())
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _untrusted_https() as https:
+        plain, first, second = asyncio.run(go(https))
     assert plain is None
     assert first is not None and first is second
     assert first.verify_mode == ssl.CERT_REQUIRED and first.check_hostname
